@@ -1,0 +1,116 @@
+//! The generator behind `cargo xtask generate`.
+//!
+//! `specs/<provider>/<service>.json` → [`load`] (strict JSON, OpenAPI 3.0.x, known `x-` extensions,
+//! resolvable `$ref`s, unique operation ids) → [`transform::prepare`] (provider-style transforms) →
+//! [`generate`] (progenitor, operation table, runtime glue, formatting, do-not-edit header) →
+//! `crates/<provider>/src/generated/<service>.rs`.
+
+pub mod error;
+pub mod generate;
+pub mod load;
+pub mod transform;
+
+use std::path::{Path, PathBuf};
+
+pub use error::SpecError;
+pub use load::{ApiStyle, Spec, load, load_str};
+pub use transform::{Prepared, prepare};
+
+/// One generated file, its path relative to the workspace root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// One spec and where its code goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `huaweicloud`, from `specs/huaweicloud/`.
+    pub provider: String,
+    /// `das`, from `specs/huaweicloud/das.json`.
+    pub service: String,
+    /// The spec, relative to the workspace root, with `/` separators.
+    pub spec: String,
+}
+
+impl Target {
+    /// The generated client module, relative to the workspace root.
+    pub fn output(&self) -> PathBuf {
+        PathBuf::from(format!("crates/{}/src/generated/{}.rs", self.provider, self.service))
+    }
+}
+
+/// The Rust (snake_case) name of an operation id, as progenitor derives it.
+pub fn snake_case(id: &str) -> String {
+    let mut out = String::with_capacity(id.len() + 4);
+    let chars: Vec<char> = id.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            let prev_upper = i > 0 && chars[i - 1].is_uppercase();
+            if prev_lower || (prev_upper && next_lower) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else if c == '-' || c == ' ' || c == '.' {
+            out.push('_');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Finds every spec under `<root>/specs/<provider>/<service>.json`, sorted.
+pub fn discover(root: &Path) -> std::io::Result<Vec<Target>> {
+    let mut targets = Vec::new();
+    for provider in std::fs::read_dir(root.join("specs"))? {
+        let provider = provider?;
+        if !provider.file_type()?.is_dir() {
+            continue;
+        }
+        let pname = provider.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(provider.path())? {
+            let path = file?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let service = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                targets.push(Target { spec: format!("specs/{pname}/{service}.json"), provider: pname.clone(), service });
+            }
+        }
+    }
+    targets.sort_by(|a, b| a.spec.cmp(&b.spec));
+    Ok(targets)
+}
+
+/// Generates the client module of one target.
+pub fn generate_target(root: &Path, target: &Target) -> Result<Output, SpecError> {
+    let spec = load(&root.join(&target.spec))?;
+    let prepared = prepare(&spec)?;
+    let contents = generate::client_source(&spec, &target.spec, &prepared)?;
+    Ok(Output { path: target.output(), contents })
+}
+
+/// Everything `cargo xtask generate` writes: each target's module and each provider's `generated/mod.rs`.
+pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
+    let targets = discover(root).map_err(|e| SpecError::new(&root.join("specs"), "", format!("cannot list specs: {e}")))?;
+    let mut outputs = Vec::new();
+    let mut providers: Vec<(String, Vec<String>)> = Vec::new();
+    for t in &targets {
+        outputs.push(generate_target(root, t)?);
+        match providers.iter_mut().find(|(p, _)| *p == t.provider) {
+            Some((_, services)) => services.push(t.service.clone()),
+            None => providers.push((t.provider.clone(), vec![t.service.clone()])),
+        }
+    }
+    for (provider, services) in providers {
+        let mut text = generate::header(&format!("specs/{provider}/"), None);
+        text.push_str("\n//! Generated clients, one module per spec. Formatting is the generator's, not rustfmt's.\n\n");
+        for s in services {
+            text.push_str(&format!("#[rustfmt::skip]\npub mod {s};\n"));
+        }
+        outputs.push(Output { path: PathBuf::from(format!("crates/{provider}/src/generated/mod.rs")), contents: text });
+    }
+    Ok(outputs)
+}

@@ -1,0 +1,296 @@
+//! Provider-style transforms: from the faithful, hand-written spec to the document progenitor generates
+//! from, plus the per-operation facts progenitor cannot carry (wire path, RPC action, local rules).
+//!
+//! What changes, and why:
+//! - Constraint keywords (`pattern`, `minLength`, `maxLength`, `minItems`, `maxItems`, `minimum`,
+//!   `maximum`, and every `x-` rule) become [`Rule`]s checked by the runtime before anything is sent,
+//!   and are removed from the generator's input so the Rust API takes plain `String`s and numbers.
+//! - `x-secret` schemas become a reference to `SecretString`, replaced by the runtime's masking type.
+//! - Error responses (4xx/5xx) are removed: the runtime reads every non-success reply itself, so a
+//!   malformed error body still yields the HTTP status, code and request id.
+//! - A success response whose schema is an empty object (`{}`) carries no information: it is treated as
+//!   having no body, so both `{}` and an empty reply succeed.
+//! - `acs-rpc`: each operation's query parameters become one JSON request-body type (JSON-array-text
+//!   parameters become real arrays); the runtime turns that body back into the RPC query string, sends
+//!   `POST /` and carries the Action and Version in headers. The pseudo path only keeps operations apart.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{SpecError, push};
+use crate::load::{ApiStyle, METHODS, Spec, resolve};
+
+/// Where a checked value sits in the request, as the runtime sees it before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loc {
+    /// A path template parameter.
+    Path(String),
+    /// A query parameter.
+    Query(String),
+    /// A header.
+    Header(String),
+    /// A top-level property of the JSON request body (empty: the body itself).
+    Body(String),
+}
+
+/// One local check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Pattern(String),
+    MinLength(u64),
+    MaxLength(u64),
+    MinItems(u64),
+    MaxItems(u64),
+    Minimum(i64),
+    Maximum(i64),
+    IntegerText { min: i64, max: i64 },
+    AtLeastOneOf(Vec<String>),
+}
+
+/// A check bound to a request field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub loc: Loc,
+    /// Applies to each item of an array value rather than to the value.
+    pub each: bool,
+    pub check: Check,
+}
+
+/// What the runtime needs to know of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// The vendor's operation name, as in the spec (`DeleteProcess`).
+    pub name: String,
+    /// The Rust name progenitor gives it (`delete_process`).
+    pub id: String,
+    /// The HTTP method on the wire.
+    pub method: String,
+    /// The path template on the wire.
+    pub path: String,
+    /// The RPC Action, for `acs-rpc` specs.
+    pub rpc_action: Option<String>,
+    /// Local checks, in spec order.
+    pub rules: Vec<Rule>,
+    /// Request fields holding secrets.
+    pub secrets: Vec<String>,
+}
+
+/// The transformed document and the operation facts.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub doc: Value,
+    pub openapi: openapiv3::OpenAPI,
+    pub operations: Vec<OperationMeta>,
+    pub version: String,
+    pub has_secrets: bool,
+}
+
+const CONSTRAINTS: [&str; 7] = ["pattern", "minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"];
+
+/// Applies the transforms for the spec's style.
+pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
+    let src = &spec.doc;
+    let mut doc = src.clone();
+    let mut operations = Vec::new();
+    let mut new_schemas = Map::new();
+    let mut has_secrets = false;
+
+    let paths = src["paths"].as_object().expect("checked by load");
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("checked").iter().filter(|(k, _)| METHODS.contains(&k.as_str())) {
+            let name = op["operationId"].as_str().expect("checked").to_string();
+            let mut meta = OperationMeta {
+                id: crate::snake_case(&name),
+                name: name.clone(),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                rpc_action: op.get("x-acs-action").and_then(Value::as_str).map(str::to_string),
+                rules: Vec::new(),
+                secrets: Vec::new(),
+            };
+            let op_ptr = push(&push("/paths", path), method);
+            let out_op = doc.pointer_mut(&op_ptr).expect("same document");
+
+            let params: Vec<Value> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map(|ps| ps.iter().map(|p| resolve(src, p).clone()).collect())
+                .unwrap_or_default();
+
+            match spec.style {
+                ApiStyle::HuaweiRest => {
+                    for p in &params {
+                        let pname = p["name"].as_str().unwrap_or_default().to_string();
+                        let loc = match p["in"].as_str() {
+                            Some("path") => Loc::Path(pname.clone()),
+                            Some("header") => Loc::Header(pname.clone()),
+                            _ => Loc::Query(pname.clone()),
+                        };
+                        collect_rules(src, &p["schema"], loc, &mut meta);
+                    }
+                    if let Some(body) = op.pointer("/requestBody/content/application~1json/schema") {
+                        let body = resolve(src, body);
+                        collect_object_rules(src, body, &mut meta);
+                    }
+                }
+                ApiStyle::AcsRpc => {
+                    meta.method = "POST".into();
+                    meta.path = "/".into();
+                    let mut props = Map::new();
+                    let mut required = Vec::new();
+                    for p in &params {
+                        let pname = p["name"].as_str().unwrap_or_default().to_string();
+                        collect_rules(src, &p["schema"], Loc::Body(pname.clone()), &mut meta);
+                        let mut schema = p["schema"].clone();
+                        if let Some(inner) = schema.get("x-json-array-text") {
+                            schema = inner.clone();
+                        }
+                        if let (Some(d), Some(obj)) = (p.get("description"), schema.as_object_mut()) {
+                            obj.insert("description".into(), d.clone());
+                        }
+                        props.insert(pname.clone(), schema);
+                        if p["required"].as_bool() == Some(true) {
+                            required.push(Value::String(pname));
+                        }
+                    }
+                    let body_name = format!("{name}Request");
+                    new_schemas.insert(
+                        body_name.clone(),
+                        json!({
+                            "type": "object",
+                            "description": format!("Parameters of the {name} action. On the wire they travel in the query string of `POST /`."),
+                            "required": required,
+                            "properties": props,
+                        }),
+                    );
+                    let o = out_op.as_object_mut().expect("object");
+                    o.remove("parameters");
+                    o.insert(
+                        "requestBody".into(),
+                        json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body_name}")}}}}),
+                    );
+                }
+            }
+
+            // Keep success responses only; an empty-object success schema means "no body".
+            if let Some(responses) = out_op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.retain(|code, _| code.starts_with('2'));
+                for r in responses.values_mut() {
+                    let empty = r
+                        .pointer("/content/application~1json/schema")
+                        .map(|s| resolve(src, s))
+                        .is_some_and(|s| s.get("properties").and_then(Value::as_object).is_some_and(Map::is_empty));
+                    if empty {
+                        r.as_object_mut().expect("object").remove("content");
+                    }
+                }
+            }
+            has_secrets |= !meta.secrets.is_empty();
+            operations.push(meta);
+        }
+    }
+
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.extend(new_schemas);
+    } else {
+        doc["components"]["schemas"] = Value::Object(new_schemas);
+    }
+    strip(&mut doc, &mut has_secrets);
+    if has_secrets {
+        doc["components"]["schemas"]["SecretString"] =
+            json!({"type": "string", "description": "A secret; shown masked in Debug output."});
+    }
+
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
+        .map_err(|e| SpecError::new(&spec.file, "", format!("not a valid OpenAPI 3.0 document: {e}")))?;
+    Ok(Prepared { doc, openapi, operations, version: src["info"]["version"].as_str().unwrap_or_default().into(), has_secrets })
+}
+
+fn collect_object_rules(doc: &Value, schema: &Value, meta: &mut OperationMeta) {
+    if let Some(names) = schema.get("x-at-least-one-of").and_then(Value::as_array) {
+        let names = names.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        meta.rules.push(Rule { loc: Loc::Body(String::new()), each: false, check: Check::AtLeastOneOf(names) });
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            collect_rules(doc, resolve(doc, prop), Loc::Body(name.clone()), meta);
+        }
+    }
+}
+
+fn collect_rules(doc: &Value, schema: &Value, loc: Loc, meta: &mut OperationMeta) {
+    let schema = resolve(doc, schema);
+    let field = match &loc {
+        Loc::Path(n) | Loc::Query(n) | Loc::Header(n) | Loc::Body(n) => n.clone(),
+    };
+    if schema.get("x-secret").and_then(Value::as_bool) == Some(true) {
+        meta.secrets.push(field);
+    }
+    scalar_rules(schema, &loc, false, meta);
+    let array = schema.get("x-json-array-text").unwrap_or(schema);
+    if array.get("type").and_then(Value::as_str) == Some("array") {
+        if let Some(n) = array.get("minItems").and_then(Value::as_u64) {
+            meta.rules.push(Rule { loc: loc.clone(), each: false, check: Check::MinItems(n) });
+        }
+        if let Some(n) = array.get("maxItems").and_then(Value::as_u64) {
+            meta.rules.push(Rule { loc: loc.clone(), each: false, check: Check::MaxItems(n) });
+        }
+        if let Some(items) = array.get("items") {
+            scalar_rules(resolve(doc, items), &loc, true, meta);
+        }
+    }
+}
+
+fn scalar_rules(schema: &Value, loc: &Loc, each: bool, meta: &mut OperationMeta) {
+    let mut push = |check| meta.rules.push(Rule { loc: loc.clone(), each, check });
+    if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
+        push(Check::Pattern(p.to_string()));
+    }
+    if let Some(n) = schema.get("minLength").and_then(Value::as_u64) {
+        push(Check::MinLength(n));
+    }
+    if let Some(n) = schema.get("maxLength").and_then(Value::as_u64) {
+        push(Check::MaxLength(n));
+    }
+    if let Some(n) = schema.get("minimum").and_then(Value::as_i64) {
+        push(Check::Minimum(n));
+    }
+    if let Some(n) = schema.get("maximum").and_then(Value::as_i64) {
+        push(Check::Maximum(n));
+    }
+    if let Some(t) = schema.get("x-integer-text") {
+        let min = t["minimum"].as_i64().unwrap_or(i64::MIN);
+        let max = t["maximum"].as_i64().unwrap_or(i64::MAX);
+        push(Check::IntegerText { min, max });
+    }
+}
+
+/// Removes constraint keywords and `x-` extensions from schemas; turns `x-secret` schemas into a
+/// `SecretString` reference.
+fn strip(v: &mut Value, has_secrets: &mut bool) {
+    match v {
+        Value::Object(map) => {
+            if map.get("x-secret").and_then(Value::as_bool) == Some(true) {
+                map.clear();
+                map.insert("$ref".into(), json!("#/components/schemas/SecretString"));
+                *has_secrets = true;
+                return;
+            }
+            let is_schema = map.contains_key("type") || map.contains_key("items") || map.contains_key("properties");
+            map.retain(|k, _| !k.starts_with("x-") && !(is_schema && CONSTRAINTS.contains(&k.as_str())));
+            for (k, child) in map.iter_mut() {
+                if k == "properties" || k == "schemas" || k == "paths" {
+                    // Maps of names: recurse into each value without treating the map as a schema.
+                    if let Value::Object(m) = child {
+                        for c in m.values_mut() {
+                            strip(c, has_secrets);
+                        }
+                    }
+                } else {
+                    strip(child, has_secrets);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| strip(c, has_secrets)),
+        _ => {}
+    }
+}
