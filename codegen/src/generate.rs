@@ -37,12 +37,13 @@ fn settings(prepared: &Prepared) -> GenerationSettings {
 }
 
 /// Generates the client module of one spec, as formatted Rust source with its header.
-pub fn client_source(spec: &Spec, spec_rel: &str, prepared: &Prepared) -> Result<String, SpecError> {
+pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -> Result<String, SpecError> {
+    let spec_rel = target.spec.as_str();
     let mut generator = Generator::new(&settings(prepared));
     let client = generator
         .generate_tokens(&prepared.openapi)
         .map_err(|e| SpecError::new(&spec.file, "", format!("progenitor rejected the spec: {e}")))?;
-    let meta = meta_tokens(&prepared.operations);
+    let meta = meta_tokens(target, prepared);
     let tokens = quote! {
         #client
         #meta
@@ -65,7 +66,12 @@ fn format_file(spec: &Spec, spec_rel: &str, tokens: TokenStream) -> Result<Strin
     Ok(format!("{}\n{}", header(spec_rel, Some(&spec.sha256)), prettyplease::unparse(&file)))
 }
 
-fn meta_tokens(ops: &[OperationMeta]) -> TokenStream {
+fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
+    let ops: &[OperationMeta] = &prepared.operations;
+    let (provider, service, version) = (&target.provider, &target.service, &prepared.version);
+    let default_endpoint = &prepared.default_endpoint;
+    let region_count = prepared.regions.len();
+    let regions = prepared.regions.iter().map(|(r, u)| quote!((#r, #u)));
     let statics = ops.iter().map(|op| {
         let ident = format_ident!("{}", op.id.to_uppercase());
         let rules_ident = format_ident!("{}_RULES", op.id.to_uppercase());
@@ -123,6 +129,16 @@ fn meta_tokens(ops: &[OperationMeta]) -> TokenStream {
         /// checked before anything is sent.
         pub mod meta {
             use dbops_core::meta::{Check, Loc, Operation, Pattern, Rule};
+            /// The provider, as named under `specs/`.
+            pub const PROVIDER: &str = #provider;
+            /// The service, as named under `specs/`.
+            pub const SERVICE: &str = #service;
+            /// The API version (`info.version`).
+            pub const API_VERSION: &str = #version;
+            /// The endpoint used when no region is chosen.
+            pub const DEFAULT_ENDPOINT: &str = #default_endpoint;
+            /// Region → endpoint, sorted by region.
+            pub static REGIONS: [(&str, &str); #region_count] = [#(#regions),*];
             #(#statics)*
             /// Every operation of this service.
             pub static OPERATIONS: [&Operation; #count] = [#(&#all),*];

@@ -88,7 +88,7 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<Target>> {
 pub fn generate_target(root: &Path, target: &Target) -> Result<Output, SpecError> {
     let spec = load(&root.join(&target.spec))?;
     let prepared = prepare(&spec)?;
-    let contents = generate::client_source(&spec, &target.spec, &prepared)?;
+    let contents = generate::client_source(&spec, target, &prepared)?;
     Ok(Output { path: target.output(), contents })
 }
 

@@ -22,6 +22,7 @@ pub const EXTENSIONS: &[(&str, &str)] = &[
     ("x-iam-action", "operation: the IAM/RAM action that authorizes it (documentation)"),
     ("x-doc-choice", "anywhere: where the vendor docs contradict themselves, the choice made and why"),
     ("x-signing", "security scheme: the request-signing algorithm"),
+    ("x-region", "server: the one region this server entry serves (an exception to the regional URL pattern)"),
     ("x-secret", "parameter or property schema: the value is a secret (masked in Debug, never logged)"),
     ("x-at-least-one-of", "object schema: at least one of these properties must be present and non-empty"),
     ("x-integer-text", "string schema: the text is a decimal integer within {minimum, maximum}"),
@@ -297,7 +298,7 @@ fn check_extension_value(
             }
             Ok(())
         }
-        "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" if !v.is_string() => {
+        "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" | "x-region" if !v.is_string() => {
             err("must be a string")
         }
         _ => Ok(()),

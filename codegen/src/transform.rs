@@ -82,6 +82,10 @@ pub struct Prepared {
     pub operations: Vec<OperationMeta>,
     pub version: String,
     pub has_secrets: bool,
+    /// The endpoint used when no region is chosen: the first server, variables at their defaults.
+    pub default_endpoint: String,
+    /// Region → endpoint, from the first server's `region` variable and the `x-region` servers.
+    pub regions: Vec<(String, String)>,
 }
 
 const CONSTRAINTS: [&str; 7] = ["pattern", "minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"];
@@ -200,9 +204,50 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
             json!({"type": "string", "description": "A secret; shown masked in Debug output."});
     }
 
+    let (default_endpoint, regions) = endpoints(spec)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| SpecError::new(&spec.file, "", format!("not a valid OpenAPI 3.0 document: {e}")))?;
-    Ok(Prepared { doc, openapi, operations, version: src["info"]["version"].as_str().unwrap_or_default().into(), has_secrets })
+    let version = src["info"]["version"].as_str().unwrap_or_default().into();
+    Ok(Prepared { doc, openapi, operations, version, has_secrets, default_endpoint, regions })
+}
+
+/// Reads the endpoints from `servers`: the first entry is the regional pattern (its variables at their
+/// defaults give the default endpoint; its `region` enum lists the regions); entries with `x-region`
+/// are exceptions to the pattern.
+fn endpoints(spec: &Spec) -> Result<(String, Vec<(String, String)>), SpecError> {
+    let servers = spec.doc.get("servers").and_then(Value::as_array).filter(|s| !s.is_empty());
+    let servers = servers.ok_or_else(|| SpecError::new(&spec.file, "/servers", "needs at least one server (the endpoint)"))?;
+    let url_of = |i: usize| {
+        servers[i]
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| SpecError::new(&spec.file, format!("/servers/{i}/url"), "a server needs a `url` string"))
+    };
+    let pattern = url_of(0)?;
+    let vars = servers[0].get("variables").and_then(Value::as_object);
+    let mut default_endpoint = pattern.to_string();
+    for (name, var) in vars.into_iter().flatten() {
+        let default = var.get("default").and_then(Value::as_str).ok_or_else(|| {
+            SpecError::new(&spec.file, format!("/servers/0/variables/{name}/default"), "a server variable needs a default")
+        })?;
+        default_endpoint = default_endpoint.replace(&format!("{{{name}}}"), default);
+    }
+    let mut regions: Vec<(String, String)> = Vec::new();
+    if let Some(list) = vars.and_then(|v| v.get("region")).and_then(|r| r.get("enum")).and_then(Value::as_array) {
+        for r in list.iter().filter_map(Value::as_str) {
+            regions.push((r.to_string(), pattern.replace("{region}", r)));
+        }
+    }
+    for i in 1..servers.len() {
+        let Some(region) = servers[i].get("x-region").and_then(Value::as_str) else { continue };
+        let url = url_of(i)?.to_string();
+        match regions.iter_mut().find(|(r, _)| r == region) {
+            Some(entry) => entry.1 = url,
+            None => regions.push((region.to_string(), url)),
+        }
+    }
+    regions.sort();
+    Ok((default_endpoint, regions))
 }
 
 fn collect_object_rules(doc: &Value, schema: &Value, meta: &mut OperationMeta) {

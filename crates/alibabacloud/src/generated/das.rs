@@ -1126,6 +1126,16 @@ pub mod prelude {
 /// checked before anything is sent.
 pub mod meta {
     use dbops_core::meta::{Check, Loc, Operation, Pattern, Rule};
+    /// The provider, as named under `specs/`.
+    pub const PROVIDER: &str = "alibabacloud";
+    /// The service, as named under `specs/`.
+    pub const SERVICE: &str = "das";
+    /// The API version (`info.version`).
+    pub const API_VERSION: &str = "2020-01-16";
+    /// The endpoint used when no region is chosen.
+    pub const DEFAULT_ENDPOINT: &str = "https://das.cn-shanghai.aliyuncs.com";
+    /// Region → endpoint, sorted by region.
+    pub static REGIONS: [(&str, &str); 0usize] = [];
     static CREATE_KILL_INSTANCE_SESSION_TASK_RULES: [Rule; 5usize] = [
         Rule {
             loc: Loc::Body("InstanceId"),

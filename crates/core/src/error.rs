@@ -1,0 +1,132 @@
+//! The error type every client of this workspace returns.
+
+use std::fmt;
+
+use crate::meta::Violation;
+
+/// An error reply from the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    /// HTTP status of the reply.
+    pub status: u16,
+    /// The vendor's error code (`APIGW.0308`, `InvalidParams`, `Throttling.User`), when the body had one.
+    pub code: Option<String>,
+    /// The vendor's message, when the body had one.
+    pub message: Option<String>,
+    /// The request id the service assigned (`X-Request-Id` header or `RequestId` field).
+    pub request_id: Option<String>,
+    /// Alibaba Cloud `HostId`.
+    pub host_id: Option<String>,
+    /// Alibaba Cloud `Recommend` (a diagnosis link).
+    pub recommend: Option<String>,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "service error: HTTP {}", self.status)?;
+        if let Some(c) = &self.code {
+            write!(f, ", code {c}")?;
+        }
+        if let Some(m) = &self.message {
+            write!(f, ": {m}")?;
+        }
+        if let Some(r) = &self.request_id {
+            write!(f, " (request id {r})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything a call can fail with. No variant carries a secret or a URL.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A request field breaks a documented rule. Nothing was sent.
+    InvalidRequest(Violation),
+    /// The client is misconfigured (credentials, region, endpoint). Nothing was sent.
+    Config(String),
+    /// The service answered with an error (including a 200 reply that reports failure).
+    Service(ServiceError),
+    /// No complete reply within the configured timeout.
+    Timeout,
+    /// The connection failed: refused, reset, TLS, DNS. The error's URL has been removed.
+    Transport(reqwest::Error),
+    /// A reply arrived but could not be read or decoded.
+    Decode {
+        /// HTTP status of the reply, when known.
+        status: Option<u16>,
+        /// What was wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status, for errors that come with a reply.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Service(e) => Some(e.status),
+            Error::Decode { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// The vendor error code, for service errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Service(e) => e.code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The vendor request id, for service errors.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Service(e) => e.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A transport error, stripped of its URL (which may carry secrets in its query).
+    pub fn transport(e: reqwest::Error) -> Self {
+        let e = e.without_url();
+        if e.is_timeout() { Error::Timeout } else { Error::Transport(e) }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidRequest(v) => write!(f, "{v} (nothing was sent)"),
+            Error::Config(m) => write!(f, "client configuration: {m}"),
+            Error::Service(e) => e.fmt(f),
+            Error::Timeout => f.write_str("timed out waiting for the service"),
+            Error::Transport(e) => {
+                write!(f, "transport error: {e}")?;
+                let mut source = std::error::Error::source(e);
+                while let Some(s) = source {
+                    write!(f, ": {s}")?;
+                    source = s.source();
+                }
+                Ok(())
+            }
+            Error::Decode { status: Some(s), message } => write!(f, "unreadable reply (HTTP {s}): {message}"),
+            Error::Decode { status: None, message } => write!(f, "unreadable reply: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidRequest(v) => Some(v),
+            Error::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Violation> for Error {
+    fn from(v: Violation) -> Self {
+        Error::InvalidRequest(v)
+    }
+}

@@ -1,0 +1,109 @@
+//! Secrets: held in [`secrecy`] boxes from the moment they are read (zeroed on drop), printed as a mask.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretBox};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The mask every secret prints as.
+pub const MASK: &str = "***";
+
+/// A secret string: an access key secret, a security token, a database password.
+///
+/// `Debug` and `Display` print `***`; the value only leaves through [`SecretString::expose`] and, for
+/// request parameters that must travel to the service, through `Serialize`.
+pub struct SecretString(SecretBox<str>);
+
+impl SecretString {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretBox::from(value.into().into_boxed_str()))
+    }
+
+    /// The secret itself. Call only where the value must be used (signing, the wire).
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl Clone for SecretString {
+    fn clone(&self) -> Self {
+        Self::new(self.expose())
+    }
+}
+
+impl PartialEq for SecretString {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+/// Secrets that are request parameters must reach the service, so they serialize in clear.
+impl Serialize for SecretString {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
+impl schemars::JsonSchema for SecretString {
+    fn schema_name() -> String {
+        "SecretString".into()
+    }
+
+    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        let mut schema = String::json_schema(generator).into_object();
+        schema.metadata().write_only = true;
+        schema.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_mask_the_value() {
+        let s = SecretString::new("hunter2");
+        assert_eq!(format!("{s:?}"), "***");
+        assert_eq!(format!("{s}"), "***");
+        assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn serializes_in_clear_for_the_wire() {
+        let s = SecretString::new("p@ss");
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"p@ss\"");
+        let back: SecretString = serde_json::from_str("\"p@ss\"").unwrap();
+        assert_eq!(back, s);
+    }
+}

@@ -1,0 +1,73 @@
+//! UTC timestamps in the two layouts the signers need. Formatting a Unix time as a civil UTC date is a
+//! dozen lines (Hinnant's days-to-civil algorithm); a date-time crate would add more build time than code.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A UTC instant broken into civil fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcDateTime {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+impl UtcDateTime {
+    /// From seconds since the Unix epoch.
+    pub fn from_unix(secs: i64) -> Self {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400) as u32;
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Self { year, month, day, hour: rem / 3600, minute: rem / 60 % 60, second: rem % 60 }
+    }
+
+    /// From a system time (times before 1970 are clamped to the epoch).
+    pub fn from_system(t: SystemTime) -> Self {
+        Self::from_unix(t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`, the Huawei `X-Sdk-Date` layout.
+    pub fn basic(&self) -> String {
+        format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", self.year, self.month, self.day, self.hour, self.minute, self.second)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the Alibaba `x-acs-date` layout (ISO 8601 extended).
+    pub fn extended(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        // (unix seconds, basic, extended) — checked against `date -u -d @N`.
+        let cases = [
+            (0, "19700101T000000Z", "1970-01-01T00:00:00Z"),
+            (1_573_788_615, "20191115T033015Z", "2019-11-15T03:30:15Z"),
+            (1_698_315_752, "20231026T102232Z", "2023-10-26T10:22:32Z"),
+            (951_782_400, "20000229T000000Z", "2000-02-29T00:00:00Z"),
+            (4_102_444_799, "20991231T235959Z", "2099-12-31T23:59:59Z"),
+        ];
+        for (secs, basic, extended) in cases {
+            let t = UtcDateTime::from_unix(secs);
+            assert_eq!(t.basic(), basic, "{secs}");
+            assert_eq!(t.extended(), extended, "{secs}");
+        }
+    }
+}

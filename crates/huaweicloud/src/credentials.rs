@@ -1,0 +1,117 @@
+//! Credentials: permanent AK/SK, temporary AK/SK with a security token, or an IAM token; and the
+//! project id every request names.
+
+use std::fmt;
+
+use dbops_core::{Error, SecretString};
+
+/// `HUAWEICLOUD_SDK_AK`: the access key id.
+pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+/// `HUAWEICLOUD_SDK_SK`: the secret access key.
+pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+/// `HUAWEICLOUD_SDK_PROJECT_ID`: the project id of the region.
+pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+/// `HUAWEICLOUD_SDK_SECURITY_TOKEN`: the security token of temporary AK/SK (optional).
+pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+
+/// How requests are authenticated.
+#[derive(Clone)]
+pub enum Auth {
+    /// AK/SK signing (SDK-HMAC-SHA256); with a security token for temporary credentials.
+    AkSk {
+        access_key: SecretString,
+        secret_key: SecretString,
+        security_token: Option<SecretString>,
+    },
+    /// An IAM user token sent as `X-Auth-Token`; requests are not signed.
+    Token(SecretString),
+}
+
+/// Credentials and the project they act in.
+#[derive(Clone)]
+pub struct Credentials {
+    pub(crate) auth: Auth,
+    pub(crate) project_id: String,
+}
+
+impl Credentials {
+    /// Permanent AK/SK.
+    pub fn new(access_key: impl Into<SecretString>, secret_key: impl Into<SecretString>, project_id: impl Into<String>) -> Self {
+        Self {
+            auth: Auth::AkSk { access_key: access_key.into(), secret_key: secret_key.into(), security_token: None },
+            project_id: project_id.into(),
+        }
+    }
+
+    /// Temporary AK/SK with their security token (sent as `X-Security-Token` and signed).
+    pub fn temporary(
+        access_key: impl Into<SecretString>,
+        secret_key: impl Into<SecretString>,
+        security_token: impl Into<SecretString>,
+        project_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            auth: Auth::AkSk {
+                access_key: access_key.into(),
+                secret_key: secret_key.into(),
+                security_token: Some(security_token.into()),
+            },
+            project_id: project_id.into(),
+        }
+    }
+
+    /// An IAM token (`X-Auth-Token`); no signature is computed.
+    pub fn iam_token(token: impl Into<SecretString>, project_id: impl Into<String>) -> Self {
+        Self { auth: Auth::Token(token.into()), project_id: project_id.into() }
+    }
+
+    /// From `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID` and, if set,
+    /// `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Credentials::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
+        };
+        let access_key = SecretString::new(get(ENV_AK)?);
+        let secret_key = SecretString::new(get(ENV_SK)?);
+        let project_id = get(ENV_PROJECT_ID)?;
+        let security_token = lookup(ENV_SECURITY_TOKEN).filter(|v| !v.trim().is_empty()).map(SecretString::new);
+        Ok(Self { auth: Auth::AkSk { access_key, secret_key, security_token }, project_id })
+    }
+
+    /// The project id.
+    pub fn project_id(&self) -> &str {
+        &self.project_id
+    }
+
+    /// How requests are authenticated.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::AkSk { security_token, .. } => f
+                .debug_struct("AkSk")
+                .field("access_key", &dbops_core::secret::MASK)
+                .field("secret_key", &dbops_core::secret::MASK)
+                .field("security_token", &security_token.as_ref().map(|_| dbops_core::secret::MASK))
+                .finish(),
+            Auth::Token(_) => f.debug_tuple("Token").field(&dbops_core::secret::MASK).finish(),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials").field("auth", &self.auth).field("project_id", &self.project_id).finish()
+    }
+}

@@ -1,0 +1,50 @@
+//! Document Database Service (MongoDB): `DeleteSession`, "Killing Sessions of an Instance Node".
+
+use std::time::Duration;
+
+use dbops_core::Error;
+use progenitor_client::ClientInfo;
+use dbops_core::http::{finish, with_total_timeout};
+use tracing::Instrument;
+
+use crate::generated::dds as raw;
+pub use crate::generated::dds::meta;
+pub use crate::generated::dds::types;
+use crate::runtime::{ClientConfig, HuaweiDialect};
+
+/// A DDS client: validated, signed, retried calls with typed results and errors.
+#[derive(Debug, Clone)]
+pub struct DdsClient {
+    raw: raw::Client,
+    total_timeout: Duration,
+}
+
+impl DdsClient {
+    /// A client with these settings; fails on unknown regions, bad endpoints and plain http unless allowed.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let b = config.build(meta::SERVICE, &meta::REGIONS)?;
+        Ok(Self { raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime), total_timeout: b.total_timeout })
+    }
+
+    /// A client for `region` with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
+    pub fn from_env(region: &str) -> Result<Self, Error> {
+        Self::new(ClientConfig::from_env()?.region(region))
+    }
+
+    /// The generated client, for the full builder interface.
+    pub fn raw(&self) -> &raw::Client {
+        &self.raw
+    }
+
+    /// Kills the given sessions on node `node_id` (a mongos, shard or config node of a cluster, or the
+    /// primary or a secondary of a replica set). The project id comes from the credentials.
+    pub async fn delete_session(&self, node_id: &str, body: types::DeleteSessionRequestBody) -> Result<(), Error> {
+        let span = dbops_core::http::call_span(meta::PROVIDER, meta::SERVICE, meta::DELETE_SESSION.name, self.raw.baseurl());
+        let call = async {
+            let project_id = self.raw.inner().project_id();
+            let result = self.raw.delete_session().project_id(project_id).node_id(node_id).body(body).send().await;
+            finish(result, &HuaweiDialect).await.map(|_| ())
+        };
+        with_total_timeout(self.total_timeout, call).instrument(span).await
+    }
+}

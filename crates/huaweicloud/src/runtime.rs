@@ -1,0 +1,245 @@
+//! The Huawei Cloud runtime behind every generated operation: local validation before sending, the
+//! `X-Project-Id` header, SDK-HMAC-SHA256 signing of each attempt, retries, endpoints and error replies.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use dbops_core::http::{Dialect, HttpConfig, header_str};
+use dbops_core::meta::{Operation, RequestView};
+use dbops_core::time::UtcDateTime;
+use dbops_core::{Error, RetryPolicy, ServiceError, Violation};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::credentials::{Auth, Credentials};
+use crate::signer::{self, SignableRequest};
+
+/// Settings for a DAS or DDS client: credentials, where to send, timeouts and retries.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    credentials: Credentials,
+    region: Option<String>,
+    endpoint: Option<String>,
+    http: HttpConfig,
+}
+
+impl ClientConfig {
+    /// Settings with these credentials, default timeouts and retries, and no region yet.
+    pub fn new(credentials: Credentials) -> Self {
+        Self { credentials, region: None, endpoint: None, http: HttpConfig::default() }
+    }
+
+    /// Settings with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(Credentials::from_env()?))
+    }
+
+    /// The region (`cn-north-4`, `ap-southeast-1`, …); its endpoint comes from the service's region table.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint (`https://das.example.internal`), overriding the region table: private
+    /// endpoints, proxies, local test servers.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Accept a plain-`http` endpoint. For local test servers only.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.http.allow_http = allow;
+        self
+    }
+
+    /// Retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.http.retry = policy;
+        self
+    }
+
+    /// Connection timeout (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
+        self
+    }
+
+    /// Timeout of one attempt (default 30 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.http.attempt_timeout = timeout;
+        self
+    }
+
+    /// Timeout of a whole call, retries included (default 60 s).
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.http.total_timeout = timeout;
+        self
+    }
+
+    /// The endpoint these settings resolve to for a service with this region table.
+    pub fn resolve_endpoint(&self, service: &str, regions: &[(&str, &str)]) -> Result<String, Error> {
+        if let Some(endpoint) = &self.endpoint {
+            return self.http.endpoint(endpoint);
+        }
+        let Some(region) = &self.region else {
+            return Err(Error::Config(format!("choose a region or an endpoint for {service}")));
+        };
+        match regions.iter().find(|(r, _)| r == region) {
+            Some((_, url)) => self.http.endpoint(url),
+            None => {
+                let known: Vec<&str> = regions.iter().map(|(r, _)| *r).collect();
+                Err(Error::Config(format!("unknown {service} region `{region}`; known regions: {}", known.join(", "))))
+            }
+        }
+    }
+
+    pub(crate) fn build(self, service: &'static str, regions: &[(&str, &str)]) -> Result<Built, Error> {
+        let baseurl = self.resolve_endpoint(service, regions)?;
+        let reqwest = self.http.build_client()?;
+        let runtime = Runtime { credentials: Arc::new(self.credentials), retry: self.http.retry.clone() };
+        Ok(Built { baseurl, reqwest, runtime, total_timeout: self.http.total_timeout })
+    }
+}
+
+pub(crate) struct Built {
+    pub baseurl: String,
+    pub reqwest: reqwest::Client,
+    pub runtime: Runtime,
+    pub total_timeout: Duration,
+}
+
+/// The runtime the generated clients call through their hooks.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    credentials: Arc<Credentials>,
+    retry: RetryPolicy,
+}
+
+static X_PROJECT_ID: HeaderName = HeaderName::from_static("x-project-id");
+static X_SDK_DATE: HeaderName = HeaderName::from_static("x-sdk-date");
+static X_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-security-token");
+static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+
+impl Runtime {
+    /// The credentials' project id.
+    pub fn project_id(&self) -> &str {
+        &self.credentials.project_id
+    }
+
+    /// Runs before anything is sent: checks the operation's documented rules, drops progenitor's
+    /// `api-version` header and adds `X-Project-Id`.
+    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Violation> {
+        let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
+        request.headers_mut().remove("api-version");
+        let body: Option<serde_json::Value> =
+            request.body().and_then(reqwest::Body::as_bytes).and_then(|b| serde_json::from_slice(b).ok());
+        let query: Vec<(String, String)> = request.url().query_pairs().into_owned().collect();
+        op.validate(&RequestView { path: request.url().path(), query: &query, headers: request.headers(), body: body.as_ref() })?;
+        let project = HeaderValue::from_str(self.project_id())
+            .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;
+        request.headers_mut().insert(X_PROJECT_ID.clone(), project);
+        Ok(())
+    }
+
+    /// Sends the request, signing each attempt afresh, retrying as the policy allows.
+    pub async fn exec(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        _op: Option<&'static Operation>,
+    ) -> reqwest::Result<reqwest::Response> {
+        dbops_core::http::send(client, request, &self.retry, &HuaweiDialect, |req, _attempt| {
+            self.sign(req, SystemTime::now())
+        })
+        .await
+    }
+
+    /// Adds the authentication headers for time `now`: `X-Sdk-Date`, `X-Security-Token` and
+    /// `Authorization` for AK/SK, `X-Auth-Token` for an IAM token.
+    pub fn sign(&self, request: &mut reqwest::Request, now: SystemTime) {
+        match &self.credentials.auth {
+            Auth::Token(token) => {
+                if let Ok(mut v) = HeaderValue::from_str(token.expose()) {
+                    v.set_sensitive(true);
+                    request.headers_mut().insert(X_AUTH_TOKEN.clone(), v);
+                }
+            }
+            Auth::AkSk { access_key, secret_key, security_token } => {
+                let date = UtcDateTime::from_system(now).basic();
+                let headers = request.headers_mut();
+                headers.insert(X_SDK_DATE.clone(), HeaderValue::from_str(&date).expect("ASCII date"));
+                if let Some(token) = security_token.as_ref().and_then(|t| HeaderValue::from_str(t.expose()).ok()) {
+                    headers.insert(X_SECURITY_TOKEN.clone(), token);
+                }
+                let authorization = authorization(request, access_key.expose(), secret_key.expose(), &date);
+                if let Ok(mut v) = HeaderValue::from_str(&authorization) {
+                    v.set_sensitive(true);
+                    request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
+                }
+            }
+        }
+    }
+}
+
+/// The `Authorization` value for a request whose headers already hold `X-Sdk-Date`. Signs every header
+/// present (except names with `_`, as the official SDKs do) and `host`.
+pub fn authorization(request: &reqwest::Request, access_key: &str, secret_key: &str, sdk_date: &str) -> String {
+    let url = request.url();
+    let host = host_header(url);
+    let query_pairs: Vec<_> = url.query_pairs().collect();
+    let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
+    headers.push(("host", &host));
+    for (name, value) in request.headers() {
+        if name != reqwest::header::AUTHORIZATION && !name.as_str().contains('_') {
+            if let Ok(v) = value.to_str() {
+                headers.push((name.as_str(), v));
+            }
+        }
+    }
+    let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
+    let req = SignableRequest { method: request.method().as_str(), path: url.path(), query: &query, headers: &headers, body };
+    signer::sign(&req, secret_key, sdk_date).authorization(access_key)
+}
+
+/// The `Host` header hyper sends for this URL: the host, and the port when it is not the default.
+pub fn host_header(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Reads Huawei Cloud error replies.
+#[derive(Debug, Clone, Copy)]
+pub struct HuaweiDialect;
+
+/// Throttling codes of the API gateway (both spellings occur).
+pub const THROTTLING_CODES: [&str; 2] = ["APIGW.0308", "APIG.0308"];
+
+impl Dialect for HuaweiDialect {
+    fn is_throttling(&self, status: StatusCode, body: &[u8]) -> bool {
+        status == StatusCode::TOO_MANY_REQUESTS
+            || parse_error(body).is_some_and(|(code, _)| code.is_some_and(|c| THROTTLING_CODES.contains(&c.as_str())))
+    }
+
+    fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError {
+        let (code, message) = parse_error(body).unwrap_or_default();
+        ServiceError {
+            status: status.as_u16(),
+            code,
+            message,
+            request_id: header_str(headers, "x-request-id").map(str::to_string),
+            host_id: None,
+            recommend: None,
+        }
+    }
+}
+
+/// `error_code`/`error_msg`, falling back to `code`/`message`.
+fn parse_error(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
+    let e: crate::generated::das::types::HuaweiError = serde_json::from_slice(body).ok()?;
+    Some((e.error_code.or(e.code), e.error_msg.or(e.message)))
+}
