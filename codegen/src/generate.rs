@@ -128,6 +128,7 @@ fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
         /// What the runtime knows of each operation: wire method and path, RPC action and the local rules
         /// checked before anything is sent.
         pub mod meta {
+            #[allow(unused_imports)]
             use dbops_core::meta::{Check, Loc, Operation, Pattern, Rule};
             /// The provider, as named under `specs/`.
             pub const PROVIDER: &str = #provider;

@@ -5,6 +5,7 @@
 //! encoding, UTC timestamps and the [`Error`] type. The provider crates (`huaweicloud-dbops`,
 //! `alibabacloud-dbops`) add signing, credentials and endpoints.
 
+pub mod config;
 pub mod encode;
 pub mod error;
 pub mod http;
@@ -13,6 +14,7 @@ pub mod retry;
 pub mod secret;
 pub mod time;
 
+pub use config::{ClientConfig, EnvCredentials};
 pub use error::{Error, ServiceError};
 pub use http::HttpConfig;
 pub use meta::Violation;

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use crate::generated::dds as raw;
 pub use crate::generated::dds::meta;
 pub use crate::generated::dds::types;
-use crate::runtime::{ClientConfig, HuaweiDialect};
+use crate::runtime::{self, ClientConfig, HuaweiDialect};
 
 /// A DDS client: validated, signed, retried calls with typed results and errors.
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ pub struct DdsClient {
 impl DdsClient {
     /// A client with these settings; fails on unknown regions, bad endpoints and plain http unless allowed.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let b = config.build(meta::SERVICE, &meta::REGIONS)?;
+        let b = runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
         Ok(Self { raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime), total_timeout: b.total_timeout })
     }
 

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use dbops_core::http::{Dialect, HttpConfig, header_str};
+
+use dbops_core::http::{Dialect, header_str};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::time::UtcDateTime;
 use dbops_core::{Error, RetryPolicy, ServiceError, Violation};
@@ -14,92 +15,21 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::credentials::{Auth, Credentials};
 use crate::signer::{self, SignableRequest};
 
-/// Settings for a DAS or DDS client: credentials, where to send, timeouts and retries.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    credentials: Credentials,
-    region: Option<String>,
-    endpoint: Option<String>,
-    http: HttpConfig,
+/// Settings of a DAS or DDS client: [`Credentials`], region or endpoint, timeouts, retries.
+pub type ClientConfig = dbops_core::ClientConfig<Credentials>;
+
+impl dbops_core::EnvCredentials for Credentials {
+    fn from_env() -> Result<Self, Error> {
+        Credentials::from_env()
+    }
 }
 
-impl ClientConfig {
-    /// Settings with these credentials, default timeouts and retries, and no region yet.
-    pub fn new(credentials: Credentials) -> Self {
-        Self { credentials, region: None, endpoint: None, http: HttpConfig::default() }
-    }
-
-    /// Settings with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
-    pub fn from_env() -> Result<Self, Error> {
-        Ok(Self::new(Credentials::from_env()?))
-    }
-
-    /// The region (`cn-north-4`, `ap-southeast-1`, …); its endpoint comes from the service's region table.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// An explicit endpoint (`https://das.example.internal`), overriding the region table: private
-    /// endpoints, proxies, local test servers.
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
-        self
-    }
-
-    /// Accept a plain-`http` endpoint. For local test servers only.
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.http.allow_http = allow;
-        self
-    }
-
-    /// Retry policy (default: [`RetryPolicy::default`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.http.retry = policy;
-        self
-    }
-
-    /// Connection timeout (default 5 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.http.connect_timeout = timeout;
-        self
-    }
-
-    /// Timeout of one attempt (default 30 s).
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.http.attempt_timeout = timeout;
-        self
-    }
-
-    /// Timeout of a whole call, retries included (default 60 s).
-    pub fn total_timeout(mut self, timeout: Duration) -> Self {
-        self.http.total_timeout = timeout;
-        self
-    }
-
-    /// The endpoint these settings resolve to for a service with this region table.
-    pub fn resolve_endpoint(&self, service: &str, regions: &[(&str, &str)]) -> Result<String, Error> {
-        if let Some(endpoint) = &self.endpoint {
-            return self.http.endpoint(endpoint);
-        }
-        let Some(region) = &self.region else {
-            return Err(Error::Config(format!("choose a region or an endpoint for {service}")));
-        };
-        match regions.iter().find(|(r, _)| r == region) {
-            Some((_, url)) => self.http.endpoint(url),
-            None => {
-                let known: Vec<&str> = regions.iter().map(|(r, _)| *r).collect();
-                Err(Error::Config(format!("unknown {service} region `{region}`; known regions: {}", known.join(", "))))
-            }
-        }
-    }
-
-    pub(crate) fn build(self, service: &'static str, regions: &[(&str, &str)]) -> Result<Built, Error> {
-        let baseurl = self.resolve_endpoint(service, regions)?;
-        let reqwest = self.http.build_client()?;
-        let runtime = Runtime { credentials: Arc::new(self.credentials), retry: self.http.retry.clone() };
-        Ok(Built { baseurl, reqwest, runtime, total_timeout: self.http.total_timeout })
-    }
+pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&str, &str)]) -> Result<Built, Error> {
+    let baseurl = config.resolve_endpoint(service, regions, None)?;
+    let (credentials, http) = config.into_parts();
+    let reqwest = http.build_client()?;
+    let runtime = Runtime { credentials: Arc::new(credentials), retry: http.retry.clone() };
+    Ok(Built { baseurl, reqwest, runtime, total_timeout: http.total_timeout })
 }
 
 pub(crate) struct Built {

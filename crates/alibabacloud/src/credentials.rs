@@ -1,0 +1,76 @@
+//! Credentials: an AccessKey pair, or STS credentials with a security token.
+
+use std::fmt;
+
+use dbops_core::{Error, SecretString};
+
+/// `ALIBABA_CLOUD_ACCESS_KEY_ID`
+pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+/// `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
+pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+/// `ALIBABA_CLOUD_SECURITY_TOKEN` (STS; optional)
+pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+
+/// An AccessKey pair, with the security token of STS credentials.
+#[derive(Clone)]
+pub struct Credentials {
+    pub(crate) access_key_id: SecretString,
+    pub(crate) access_key_secret: SecretString,
+    pub(crate) security_token: Option<SecretString>,
+}
+
+impl Credentials {
+    /// An AccessKey pair.
+    pub fn new(access_key_id: impl Into<SecretString>, access_key_secret: impl Into<SecretString>) -> Self {
+        Self { access_key_id: access_key_id.into(), access_key_secret: access_key_secret.into(), security_token: None }
+    }
+
+    /// STS credentials: the token is sent as `x-acs-security-token` and signed.
+    pub fn sts(
+        access_key_id: impl Into<SecretString>,
+        access_key_secret: impl Into<SecretString>,
+        security_token: impl Into<SecretString>,
+    ) -> Self {
+        Self { security_token: Some(security_token.into()), ..Self::new(access_key_id, access_key_secret) }
+    }
+
+    /// From `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and, if set,
+    /// `ALIBABA_CLOUD_SECURITY_TOKEN`.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Credentials::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
+        };
+        let id = get(ENV_ACCESS_KEY_ID)?;
+        let secret = get(ENV_ACCESS_KEY_SECRET)?;
+        let token = lookup(ENV_SECURITY_TOKEN).filter(|v| !v.trim().is_empty());
+        Ok(Self {
+            access_key_id: SecretString::new(id),
+            access_key_secret: SecretString::new(secret),
+            security_token: token.map(SecretString::new),
+        })
+    }
+}
+
+impl dbops_core::EnvCredentials for Credentials {
+    fn from_env() -> Result<Self, Error> {
+        Credentials::from_env()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mask = dbops_core::secret::MASK;
+        f.debug_struct("Credentials")
+            .field("access_key_id", &mask)
+            .field("access_key_secret", &mask)
+            .field("security_token", &self.security_token.as_ref().map(|_| mask))
+            .finish()
+    }
+}

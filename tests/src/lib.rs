@@ -1,0 +1,216 @@
+//! Test support: a minimal HTTP/1.1 server on 127.0.0.1 that records each raw request exactly as it
+//! arrived and answers from a script, including faults a real network produces (stalls, resets,
+//! connections closed without a reply).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub mod verify;
+
+/// A request as it arrived on the socket.
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    pub method: String,
+    /// The request target: path and query, as sent.
+    pub target: String,
+    /// Header names lowercased, values as sent, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The path part of the target.
+    pub fn path(&self) -> &str {
+        self.target.split_once('?').map_or(self.target.as_str(), |(p, _)| p)
+    }
+
+    /// The query pairs, percent-decoded.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let Some((_, q)) = self.target.split_once('?') else { return Vec::new() };
+        q.split('&')
+            .filter(|s| !s.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                let dec = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+                (dec(k), dec(v))
+            })
+            .collect()
+    }
+
+    /// The value of query parameter `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// What the server does with a request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// An HTTP response.
+    Http { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
+    /// Waits this long, then closes the connection without replying.
+    Stall(Duration),
+    /// Resets the connection (RST) without replying.
+    Reset,
+    /// Closes the connection cleanly without replying.
+    Close,
+}
+
+impl Reply {
+    /// A response with a JSON (or any) body.
+    pub fn json(status: u16, body: &str) -> Self {
+        Reply::Http { status, headers: vec![("content-type".into(), "application/json".into())], body: body.as_bytes().to_vec() }
+    }
+
+    /// A response without a body.
+    pub fn empty(status: u16) -> Self {
+        Reply::Http { status, headers: Vec::new(), body: Vec::new() }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let Reply::Http { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+}
+
+type Handler = dyn Fn(&RawRequest, usize) -> Reply + Send + Sync;
+
+/// The server. Dropping it stops accepting connections.
+pub struct Server {
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<RawRequest>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Starts a server whose handler sees each request and its 0-based arrival index.
+    pub async fn start(handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let recorded = requests.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (handler, recorded) = (handler.clone(), recorded.clone());
+                tokio::spawn(async move {
+                    let _ = serve(stream, handler, recorded).await;
+                });
+            }
+        });
+        Self { addr, requests, task }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<RawRequest> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec<RawRequest>>>) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let Some(request) = read_request(&mut stream, &mut buf).await? else { return Ok(()) };
+        let index = {
+            let mut r = recorded.lock().unwrap();
+            r.push(request.clone());
+            r.len() - 1
+        };
+        match handler(&request, index) {
+            Reply::Http { status, headers, body } => {
+                let mut head = format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len());
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str("\r\n");
+                stream.write_all(head.as_bytes()).await?;
+                stream.write_all(&body).await?;
+            }
+            Reply::Stall(d) => {
+                tokio::time::sleep(d).await;
+                return Ok(());
+            }
+            Reply::Reset => {
+                stream.set_zero_linger()?;
+                return Ok(());
+            }
+            Reply::Close => {
+                stream.shutdown().await?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<RawRequest>> {
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_string();
+    let target = first.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let body_start = head_end + 4;
+    while buf.len() < body_start + length {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[body_start..body_start + length].to_vec();
+    buf.drain(..body_start + length);
+    Ok(Some(RawRequest { method, target, headers, body }))
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
