@@ -70,17 +70,32 @@ pub fn load_str(file: &Path, text: &str) -> Result<Spec, SpecError> {
 
 fn check_duplicate_keys(file: &Path, text: &str) -> Result<(), SpecError> {
     let found = RefCell::new(None);
+    let failed_at = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = DupCheck { pointer: String::new(), found: &found }.deserialize(&mut de);
+    let result = DupCheck { pointer: String::new(), found: &found, failed_at: &failed_at }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
     if let Some((pointer, key)) = found.into_inner() {
         return Err(SpecError::new(file, pointer, format!("duplicate key `{key}` (JSON keeps only one of them)")));
     }
-    result.map_err(|e| SpecError::new(file, "", format!("malformed JSON: {e}")))
+    let pointer = failed_at.into_inner().unwrap_or_default();
+    result.map_err(|e| SpecError::new(file, pointer, format!("malformed JSON: {e}")))
 }
 
 struct DupCheck<'a> {
     pointer: String,
     found: &'a RefCell<Option<(String, String)>>,
+    /// The innermost value being read when the JSON broke.
+    failed_at: &'a RefCell<Option<String>>,
+}
+
+impl DupCheck<'_> {
+    fn note<T, E>(&self, pointer: &str, r: Result<T, E>) -> Result<T, E> {
+        if r.is_err() && self.failed_at.borrow().is_none() {
+            *self.failed_at.borrow_mut() = Some(pointer.to_string());
+        }
+        r
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for DupCheck<'_> {
@@ -115,23 +130,25 @@ impl<'de> Visitor<'de> for DupCheck<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0usize;
-        while seq
-            .next_element_seed(DupCheck { pointer: format!("{}/{i}", self.pointer), found: self.found })?
-            .is_some()
-        {
+        loop {
+            let pointer = format!("{}/{i}", self.pointer);
+            let next = seq.next_element_seed(DupCheck { pointer: pointer.clone(), found: self.found, failed_at: self.failed_at });
+            if self.note(&pointer, next)?.is_none() {
+                return Ok(());
+            }
             i += 1;
         }
-        Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = self.note(&self.pointer, map.next_key::<String>())? {
             let pointer = push(&self.pointer, &key);
             if !seen.insert(key.clone()) {
                 *self.found.borrow_mut() = Some((self.pointer.clone(), key));
                 return Err(de::Error::custom("duplicate key"));
             }
-            map.next_value_seed(DupCheck { pointer, found: self.found })?;
+            let value = map.next_value_seed(DupCheck { pointer: pointer.clone(), found: self.found, failed_at: self.failed_at });
+            self.note(&pointer, value)?;
         }
         Ok(())
     }
