@@ -16,7 +16,11 @@ pub struct SpecError {
 
 impl SpecError {
     pub(crate) fn new(file: &std::path::Path, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { file: file.to_path_buf(), pointer: pointer.into(), message: message.into() }
+        Self {
+            file: file.to_path_buf(),
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 

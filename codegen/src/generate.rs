@@ -63,7 +63,11 @@ pub fn mock_source(spec: &Spec, spec_rel: &str, prepared: &Prepared, module_path
 fn format_file(spec: &Spec, spec_rel: &str, tokens: TokenStream) -> Result<String, SpecError> {
     let file = syn::parse2::<syn::File>(tokens)
         .map_err(|e| SpecError::new(&spec.file, "", format!("generated code does not parse: {e}")))?;
-    Ok(format!("{}\n{}", header(spec_rel, Some(&spec.sha256)), prettyplease::unparse(&file)))
+    Ok(format!(
+        "{}\n{}",
+        header(spec_rel, Some(&spec.sha256)),
+        prettyplease::unparse(&file)
+    ))
 }
 
 fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {

@@ -76,7 +76,11 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<Target>> {
             let path = file?.path();
             if path.extension().is_some_and(|e| e == "json") {
                 let service = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-                targets.push(Target { spec: format!("specs/{pname}/{service}.json"), provider: pname.clone(), service });
+                targets.push(Target {
+                    spec: format!("specs/{pname}/{service}.json"),
+                    provider: pname.clone(),
+                    service,
+                });
             }
         }
     }
@@ -89,12 +93,16 @@ pub fn generate_target(root: &Path, target: &Target) -> Result<Output, SpecError
     let spec = load(&root.join(&target.spec))?;
     let prepared = prepare(&spec)?;
     let contents = generate::client_source(&spec, target, &prepared)?;
-    Ok(Output { path: target.output(), contents })
+    Ok(Output {
+        path: target.output(),
+        contents,
+    })
 }
 
 /// Everything `cargo xtask generate` writes: each target's module and each provider's `generated/mod.rs`.
 pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
-    let targets = discover(root).map_err(|e| SpecError::new(&root.join("specs"), "", format!("cannot list specs: {e}")))?;
+    let targets =
+        discover(root).map_err(|e| SpecError::new(&root.join("specs"), "", format!("cannot list specs: {e}")))?;
     let mut outputs = Vec::new();
     let mut providers: Vec<(String, Vec<String>)> = Vec::new();
     for t in &targets {
@@ -106,11 +114,16 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
     }
     for (provider, services) in providers {
         let mut text = generate::header(&format!("specs/{provider}/"), None);
-        text.push_str("\n//! Generated clients, one module per spec. Formatting is the generator's, not rustfmt's.\n\n");
+        text.push_str(
+            "\n//! Generated clients, one module per spec. Formatting is the generator's, not rustfmt's.\n\n",
+        );
         for s in services {
             text.push_str(&format!("#[rustfmt::skip]\npub mod {s};\n"));
         }
-        outputs.push(Output { path: PathBuf::from(format!("crates/{provider}/src/generated/mod.rs")), contents: text });
+        outputs.push(Output {
+            path: PathBuf::from(format!("crates/{provider}/src/generated/mod.rs")),
+            contents: text,
+        });
     }
     Ok(outputs)
 }

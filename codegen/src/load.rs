@@ -19,14 +19,35 @@ pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head
 pub const EXTENSIONS: &[(&str, &str)] = &[
     ("x-api-style", "document root: `huawei-rest` or `acs-rpc`"),
     ("x-acs-action", "operation of an `acs-rpc` spec: the RPC Action name"),
-    ("x-iam-action", "operation: the IAM/RAM action that authorizes it (documentation)"),
-    ("x-doc-choice", "anywhere: where the vendor docs contradict themselves, the choice made and why"),
+    (
+        "x-iam-action",
+        "operation: the IAM/RAM action that authorizes it (documentation)",
+    ),
+    (
+        "x-doc-choice",
+        "anywhere: where the vendor docs contradict themselves, the choice made and why",
+    ),
     ("x-signing", "security scheme: the request-signing algorithm"),
-    ("x-region", "server: the one region this server entry serves (an exception to the regional URL pattern)"),
-    ("x-secret", "parameter or property schema: the value is a secret (masked in Debug, never logged)"),
-    ("x-at-least-one-of", "object schema: at least one of these properties must be present and non-empty"),
-    ("x-integer-text", "string schema: the text is a decimal integer within {minimum, maximum}"),
-    ("x-json-array-text", "string schema of a parameter: the value is JSON-array text of this array schema"),
+    (
+        "x-region",
+        "server: the one region this server entry serves (an exception to the regional URL pattern)",
+    ),
+    (
+        "x-secret",
+        "parameter or property schema: the value is a secret (masked in Debug, never logged)",
+    ),
+    (
+        "x-at-least-one-of",
+        "object schema: at least one of these properties must be present and non-empty",
+    ),
+    (
+        "x-integer-text",
+        "string schema: the text is a decimal integer within {minimum, maximum}",
+    ),
+    (
+        "x-json-array-text",
+        "string schema of a parameter: the value is JSON-array text of this array schema",
+    ),
 ];
 
 /// The API styles the generator knows.
@@ -53,30 +74,43 @@ pub struct Spec {
 
 /// Reads and checks a spec file.
 pub fn load(file: &Path) -> Result<Spec, SpecError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| SpecError::new(file, "", format!("cannot read the file: {e}")))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| SpecError::new(file, "", format!("cannot read the file: {e}")))?;
     load_str(file, &text)
 }
 
 /// Checks a spec given as text; `file` names it in errors.
 pub fn load_str(file: &Path, text: &str) -> Result<Spec, SpecError> {
     check_duplicate_keys(file, text)?;
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| SpecError::new(file, "", format!("malformed JSON: {e}")))?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| SpecError::new(file, "", format!("malformed JSON: {e}")))?;
     let style = check_document(file, &doc)?;
     let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
-    Ok(Spec { file: file.to_path_buf(), doc, sha256, style })
+    Ok(Spec {
+        file: file.to_path_buf(),
+        doc,
+        sha256,
+        style,
+    })
 }
 
 fn check_duplicate_keys(file: &Path, text: &str) -> Result<(), SpecError> {
     let found = RefCell::new(None);
     let failed_at = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = DupCheck { pointer: String::new(), found: &found, failed_at: &failed_at }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let result = DupCheck {
+        pointer: String::new(),
+        found: &found,
+        failed_at: &failed_at,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
     if let Some((pointer, key)) = found.into_inner() {
-        return Err(SpecError::new(file, pointer, format!("duplicate key `{key}` (JSON keeps only one of them)")));
+        return Err(SpecError::new(
+            file,
+            pointer,
+            format!("duplicate key `{key}` (JSON keeps only one of them)"),
+        ));
     }
     let pointer = failed_at.into_inner().unwrap_or_default();
     result.map_err(|e| SpecError::new(file, pointer, format!("malformed JSON: {e}")))
@@ -132,7 +166,11 @@ impl<'de> Visitor<'de> for DupCheck<'_> {
         let mut i = 0usize;
         loop {
             let pointer = format!("{}/{i}", self.pointer);
-            let next = seq.next_element_seed(DupCheck { pointer: pointer.clone(), found: self.found, failed_at: self.failed_at });
+            let next = seq.next_element_seed(DupCheck {
+                pointer: pointer.clone(),
+                found: self.found,
+                failed_at: self.failed_at,
+            });
             if self.note(&pointer, next)?.is_none() {
                 return Ok(());
             }
@@ -147,7 +185,11 @@ impl<'de> Visitor<'de> for DupCheck<'_> {
                 *self.found.borrow_mut() = Some((self.pointer.clone(), key));
                 return Err(de::Error::custom("duplicate key"));
             }
-            let value = map.next_value_seed(DupCheck { pointer: pointer.clone(), found: self.found, failed_at: self.failed_at });
+            let value = map.next_value_seed(DupCheck {
+                pointer: pointer.clone(),
+                found: self.found,
+                failed_at: self.failed_at,
+            });
             self.note(&pointer, value)?;
         }
         Ok(())
@@ -156,13 +198,28 @@ impl<'de> Visitor<'de> for DupCheck<'_> {
 
 fn check_document(file: &Path, doc: &Value) -> Result<ApiStyle, SpecError> {
     let err = |p: &str, m: String| SpecError::new(file, p, m);
-    let root = doc.as_object().ok_or_else(|| err("", "the document must be a JSON object".into()))?;
+    let root = doc
+        .as_object()
+        .ok_or_else(|| err("", "the document must be a JSON object".into()))?;
     match root.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.0.") => {}
-        Some(v) => return Err(err("/openapi", format!("OpenAPI version `{v}` is not supported: only 3.0.x is"))),
-        None => return Err(err("/openapi", "missing the `openapi` version string (3.0.x required)".into())),
+        Some(v) => {
+            return Err(err(
+                "/openapi",
+                format!("OpenAPI version `{v}` is not supported: only 3.0.x is"),
+            ));
+        }
+        None => {
+            return Err(err(
+                "/openapi",
+                "missing the `openapi` version string (3.0.x required)".into(),
+            ));
+        }
     }
-    let info = root.get("info").and_then(Value::as_object).ok_or_else(|| err("/info", "missing the `info` object".into()))?;
+    let info = root
+        .get("info")
+        .and_then(Value::as_object)
+        .ok_or_else(|| err("/info", "missing the `info` object".into()))?;
     for key in ["title", "version"] {
         if !info.get(key).is_some_and(Value::is_string) {
             return Err(err(&push("/info", key), format!("missing `info.{key}` (a string)")));
@@ -174,11 +231,24 @@ fn check_document(file: &Path, doc: &Value) -> Result<ApiStyle, SpecError> {
     let style = match root.get("x-api-style").and_then(Value::as_str) {
         Some("huawei-rest") => ApiStyle::HuaweiRest,
         Some("acs-rpc") => ApiStyle::AcsRpc,
-        Some(other) => return Err(err("/x-api-style", format!("unknown API style `{other}` (known: huawei-rest, acs-rpc)"))),
-        None => return Err(err("/x-api-style", "missing `x-api-style` (huawei-rest or acs-rpc)".into())),
+        Some(other) => {
+            return Err(err(
+                "/x-api-style",
+                format!("unknown API style `{other}` (known: huawei-rest, acs-rpc)"),
+            ));
+        }
+        None => {
+            return Err(err(
+                "/x-api-style",
+                "missing `x-api-style` (huawei-rest or acs-rpc)".into(),
+            ));
+        }
     };
 
-    let paths = root.get("paths").and_then(Value::as_object).ok_or_else(|| err("/paths", "missing the `paths` object".into()))?;
+    let paths = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or_else(|| err("/paths", "missing the `paths` object".into()))?;
     if paths.is_empty() {
         return Err(err("/paths", "the spec has no operations".into()));
     }
@@ -189,13 +259,22 @@ fn check_document(file: &Path, doc: &Value) -> Result<ApiStyle, SpecError> {
         if !path.starts_with('/') {
             return Err(err(&item_ptr, format!("path `{path}` must start with `/`")));
         }
-        let item = item.as_object().ok_or_else(|| err(&item_ptr, "a path item must be an object".into()))?;
+        let item = item
+            .as_object()
+            .ok_or_else(|| err(&item_ptr, "a path item must be an object".into()))?;
         for (method, op) in item.iter().filter(|(k, _)| METHODS.contains(&k.as_str())) {
             let op_ptr = push(&item_ptr, method);
-            let op = op.as_object().ok_or_else(|| err(&op_ptr, "an operation must be an object".into()))?;
+            let op = op
+                .as_object()
+                .ok_or_else(|| err(&op_ptr, "an operation must be an object".into()))?;
             let id = match op.get("operationId") {
                 Some(Value::String(id)) if !id.is_empty() => id,
-                _ => return Err(err(&op_ptr, format!("the {} operation on `{path}` has no operationId", method.to_uppercase()))),
+                _ => {
+                    return Err(err(
+                        &op_ptr,
+                        format!("the {} operation on `{path}` has no operationId", method.to_uppercase()),
+                    ));
+                }
             };
             let snake = crate::snake_case(id);
             if let Some(first) = ids.insert(snake.clone(), op_ptr.clone()) {
@@ -210,13 +289,22 @@ fn check_document(file: &Path, doc: &Value) -> Result<ApiStyle, SpecError> {
                     .and_then(Value::as_str)
                     .ok_or_else(|| err(&op_ptr, "an acs-rpc operation needs `x-acs-action`".into()))?;
                 if let Some(first) = actions.insert(action.to_string(), op_ptr.clone()) {
-                    return Err(err(&push(&op_ptr, "x-acs-action"), format!("duplicate action `{action}` (also at #{first})")));
+                    return Err(err(
+                        &push(&op_ptr, "x-acs-action"),
+                        format!("duplicate action `{action}` (also at #{first})"),
+                    ));
                 }
                 if method != "post" {
-                    return Err(err(&op_ptr, "acs-rpc operations are sent as POST; declare them under `post`".into()));
+                    return Err(err(
+                        &op_ptr,
+                        "acs-rpc operations are sent as POST; declare them under `post`".into(),
+                    ));
                 }
                 if op.contains_key("requestBody") {
-                    return Err(err(&push(&op_ptr, "requestBody"), "acs-rpc operations carry every parameter in the query; no requestBody".into()));
+                    return Err(err(
+                        &push(&op_ptr, "requestBody"),
+                        "acs-rpc operations carry every parameter in the query; no requestBody".into(),
+                    ));
                 }
             }
             if let Some(params) = op.get("parameters").and_then(Value::as_array) {
@@ -225,10 +313,18 @@ fn check_document(file: &Path, doc: &Value) -> Result<ApiStyle, SpecError> {
                     let p = resolve(doc, p);
                     let loc = p.get("in").and_then(Value::as_str).unwrap_or("");
                     if style == ApiStyle::AcsRpc && loc != "query" {
-                        return Err(err(&push(&p_ptr, "in"), format!("acs-rpc parameters go in the query, not `{loc}`")));
+                        return Err(err(
+                            &push(&p_ptr, "in"),
+                            format!("acs-rpc parameters go in the query, not `{loc}`"),
+                        ));
                     }
-                    if loc == "path" && !path.contains(&format!("{{{}}}", p.get("name").and_then(Value::as_str).unwrap_or(""))) {
-                        return Err(err(&push(&p_ptr, "name"), "path parameter does not appear in the path template".into()));
+                    if loc == "path"
+                        && !path.contains(&format!("{{{}}}", p.get("name").and_then(Value::as_str).unwrap_or("")))
+                    {
+                        return Err(err(
+                            &push(&p_ptr, "name"),
+                            "path parameter does not appear in the path template".into(),
+                        ));
                     }
                 }
             }
@@ -251,11 +347,16 @@ fn check_extensions(file: &Path, v: &Value, pointer: &str) -> Result<(), SpecErr
             for (k, child) in map {
                 let p = push(pointer, k);
                 // Keys under `properties` and `paths` name things; they are not keywords.
-                let is_name_map = pointer.ends_with("/properties") || pointer == "/paths" || pointer.ends_with("/schemas");
+                let is_name_map =
+                    pointer.ends_with("/properties") || pointer == "/paths" || pointer.ends_with("/schemas");
                 if !is_name_map && k.starts_with("x-") {
                     if !EXTENSIONS.iter().any(|(name, _)| name == k) {
                         let known: Vec<_> = EXTENSIONS.iter().map(|(n, _)| *n).collect();
-                        return Err(SpecError::new(file, p, format!("unknown extension `{k}` (known: {})", known.join(", "))));
+                        return Err(SpecError::new(
+                            file,
+                            p,
+                            format!("unknown extension `{k}` (known: {})", known.join(", ")),
+                        ));
                     }
                     check_extension_value(file, k, child, map, &p)?;
                 }
@@ -315,7 +416,9 @@ fn check_extension_value(
             }
             Ok(())
         }
-        "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" | "x-region" if !v.is_string() => {
+        "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" | "x-region"
+            if !v.is_string() =>
+        {
             err("must be a string")
         }
         _ => Ok(()),
@@ -331,10 +434,18 @@ fn check_refs(file: &Path, doc: &Value, v: &Value, pointer: &str) -> Result<(), 
                     .as_str()
                     .ok_or_else(|| SpecError::new(file, p.clone(), "`$ref` must be a string"))?;
                 let Some(local) = target.strip_prefix('#') else {
-                    return Err(SpecError::new(file, p, format!("`$ref` `{target}` is not local to this document")));
+                    return Err(SpecError::new(
+                        file,
+                        p,
+                        format!("`$ref` `{target}` is not local to this document"),
+                    ));
                 };
                 if doc.pointer(local).is_none() {
-                    return Err(SpecError::new(file, p, format!("dangling `$ref`: `{target}` points at nothing")));
+                    return Err(SpecError::new(
+                        file,
+                        p,
+                        format!("dangling `$ref`: `{target}` points at nothing"),
+                    ));
                 }
             }
             for (k, child) in map {

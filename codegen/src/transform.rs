@@ -88,7 +88,15 @@ pub struct Prepared {
     pub regions: Vec<(String, String)>,
 }
 
-const CONSTRAINTS: [&str; 7] = ["pattern", "minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"];
+const CONSTRAINTS: [&str; 7] = [
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+];
 
 /// Applies the transforms for the spec's style.
 pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
@@ -100,7 +108,12 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
 
     let paths = src["paths"].as_object().expect("checked by load");
     for (path, item) in paths {
-        for (method, op) in item.as_object().expect("checked").iter().filter(|(k, _)| METHODS.contains(&k.as_str())) {
+        for (method, op) in item
+            .as_object()
+            .expect("checked")
+            .iter()
+            .filter(|(k, _)| METHODS.contains(&k.as_str()))
+        {
             let name = op["operationId"].as_str().expect("checked").to_string();
             let mut meta = OperationMeta {
                 id: crate::snake_case(&name),
@@ -182,7 +195,11 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
                     let empty = r
                         .pointer("/content/application~1json/schema")
                         .map(|s| resolve(src, s))
-                        .is_some_and(|s| s.get("properties").and_then(Value::as_object).is_some_and(Map::is_empty));
+                        .is_some_and(|s| {
+                            s.get("properties")
+                                .and_then(Value::as_object)
+                                .is_some_and(Map::is_empty)
+                        });
                     if empty {
                         r.as_object_mut().expect("object").remove("content");
                     }
@@ -208,15 +225,28 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| SpecError::new(&spec.file, "", format!("not a valid OpenAPI 3.0 document: {e}")))?;
     let version = src["info"]["version"].as_str().unwrap_or_default().into();
-    Ok(Prepared { doc, openapi, operations, version, has_secrets, default_endpoint, regions })
+    Ok(Prepared {
+        doc,
+        openapi,
+        operations,
+        version,
+        has_secrets,
+        default_endpoint,
+        regions,
+    })
 }
 
 /// Reads the endpoints from `servers`: the first entry is the regional pattern (its variables at their
 /// defaults give the default endpoint; its `region` enum lists the regions); entries with `x-region`
 /// are exceptions to the pattern.
 fn endpoints(spec: &Spec) -> Result<(String, Vec<(String, String)>), SpecError> {
-    let servers = spec.doc.get("servers").and_then(Value::as_array).filter(|s| !s.is_empty());
-    let servers = servers.ok_or_else(|| SpecError::new(&spec.file, "/servers", "needs at least one server (the endpoint)"))?;
+    let servers = spec
+        .doc
+        .get("servers")
+        .and_then(Value::as_array)
+        .filter(|s| !s.is_empty());
+    let servers =
+        servers.ok_or_else(|| SpecError::new(&spec.file, "/servers", "needs at least one server (the endpoint)"))?;
     let url_of = |i: usize| {
         servers[i]
             .get("url")
@@ -228,18 +258,28 @@ fn endpoints(spec: &Spec) -> Result<(String, Vec<(String, String)>), SpecError> 
     let mut default_endpoint = pattern.to_string();
     for (name, var) in vars.into_iter().flatten() {
         let default = var.get("default").and_then(Value::as_str).ok_or_else(|| {
-            SpecError::new(&spec.file, format!("/servers/0/variables/{name}/default"), "a server variable needs a default")
+            SpecError::new(
+                &spec.file,
+                format!("/servers/0/variables/{name}/default"),
+                "a server variable needs a default",
+            )
         })?;
         default_endpoint = default_endpoint.replace(&format!("{{{name}}}"), default);
     }
     let mut regions: Vec<(String, String)> = Vec::new();
-    if let Some(list) = vars.and_then(|v| v.get("region")).and_then(|r| r.get("enum")).and_then(Value::as_array) {
+    if let Some(list) = vars
+        .and_then(|v| v.get("region"))
+        .and_then(|r| r.get("enum"))
+        .and_then(Value::as_array)
+    {
         for r in list.iter().filter_map(Value::as_str) {
             regions.push((r.to_string(), pattern.replace("{region}", r)));
         }
     }
-    for i in 1..servers.len() {
-        let Some(region) = servers[i].get("x-region").and_then(Value::as_str) else { continue };
+    for (i, server) in servers.iter().enumerate().skip(1) {
+        let Some(region) = server.get("x-region").and_then(Value::as_str) else {
+            continue;
+        };
         let url = url_of(i)?.to_string();
         match regions.iter_mut().find(|(r, _)| r == region) {
             Some(entry) => entry.1 = url,
@@ -253,7 +293,11 @@ fn endpoints(spec: &Spec) -> Result<(String, Vec<(String, String)>), SpecError> 
 fn collect_object_rules(doc: &Value, schema: &Value, meta: &mut OperationMeta) {
     if let Some(names) = schema.get("x-at-least-one-of").and_then(Value::as_array) {
         let names = names.iter().filter_map(Value::as_str).map(str::to_string).collect();
-        meta.rules.push(Rule { loc: Loc::Body(String::new()), each: false, check: Check::AtLeastOneOf(names) });
+        meta.rules.push(Rule {
+            loc: Loc::Body(String::new()),
+            each: false,
+            check: Check::AtLeastOneOf(names),
+        });
     }
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (name, prop) in props {
@@ -274,10 +318,18 @@ fn collect_rules(doc: &Value, schema: &Value, loc: Loc, meta: &mut OperationMeta
     let array = schema.get("x-json-array-text").unwrap_or(schema);
     if array.get("type").and_then(Value::as_str) == Some("array") {
         if let Some(n) = array.get("minItems").and_then(Value::as_u64) {
-            meta.rules.push(Rule { loc: loc.clone(), each: false, check: Check::MinItems(n) });
+            meta.rules.push(Rule {
+                loc: loc.clone(),
+                each: false,
+                check: Check::MinItems(n),
+            });
         }
         if let Some(n) = array.get("maxItems").and_then(Value::as_u64) {
-            meta.rules.push(Rule { loc: loc.clone(), each: false, check: Check::MaxItems(n) });
+            meta.rules.push(Rule {
+                loc: loc.clone(),
+                each: false,
+                check: Check::MaxItems(n),
+            });
         }
         if let Some(items) = array.get("items") {
             scalar_rules(resolve(doc, items), &loc, true, meta);
@@ -286,7 +338,13 @@ fn collect_rules(doc: &Value, schema: &Value, loc: Loc, meta: &mut OperationMeta
 }
 
 fn scalar_rules(schema: &Value, loc: &Loc, each: bool, meta: &mut OperationMeta) {
-    let mut push = |check| meta.rules.push(Rule { loc: loc.clone(), each, check });
+    let mut push = |check| {
+        meta.rules.push(Rule {
+            loc: loc.clone(),
+            each,
+            check,
+        })
+    };
     if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
         push(Check::Pattern(p.to_string()));
     }
@@ -321,7 +379,7 @@ fn strip(v: &mut Value, has_secrets: &mut bool) {
                 return;
             }
             let is_schema = map.contains_key("type") || map.contains_key("items") || map.contains_key("properties");
-            map.retain(|k, _| !k.starts_with("x-") && !(is_schema && CONSTRAINTS.contains(&k.as_str())));
+            map.retain(|k, _| !(k.starts_with("x-") || (is_schema && CONSTRAINTS.contains(&k.as_str()))));
             for (k, child) in map.iter_mut() {
                 if k == "properties" || k == "schemas" || k == "paths" {
                     // Maps of names: recurse into each value without treating the map as a schema.

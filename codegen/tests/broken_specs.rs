@@ -84,13 +84,19 @@ fn broken_specs_are_reported_with_file_and_pointer() {
         (
             "missing operationId",
             with(|v| {
-                v["paths"]["/v1/{id}/things"]["post"].as_object_mut().unwrap().remove("operationId");
+                v["paths"]["/v1/{id}/things"]["post"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("operationId");
             }),
             format!("{FILE}: at #{op}: the POST operation on `/v1/{{id}}/things` has no operationId"),
         ),
         (
             "duplicate operation",
-            with(|v| v["paths"]["/v2/things"] = json!({"get": {"operationId": "CreateThing", "responses": {"200": {"description": "ok"}}}})),
+            with(|v| {
+                v["paths"]["/v2/things"] =
+                    json!({"get": {"operationId": "CreateThing", "responses": {"200": {"description": "ok"}}}})
+            }),
             format!(
                 "{FILE}: at #/paths/~1v2~1things/get/operationId: duplicate operation `CreateThing` (same Rust name `create_thing` as the operation at #{op})"
             ),
@@ -103,22 +109,36 @@ fn broken_specs_are_reported_with_file_and_pointer() {
         (
             "unknown extension",
             with(|v| v["paths"]["/v1/{id}/things"]["post"]["x-retry"] = json!(true)),
-            format!("{FILE}: at #{op}/x-retry: unknown extension `x-retry` (known: x-api-style, x-acs-action, x-iam-action, x-doc-choice, x-signing, x-region, x-secret, x-at-least-one-of, x-integer-text, x-json-array-text)"),
+            format!(
+                "{FILE}: at #{op}/x-retry: unknown extension `x-retry` (known: x-api-style, x-acs-action, x-iam-action, x-doc-choice, x-signing, x-region, x-secret, x-at-least-one-of, x-integer-text, x-json-array-text)"
+            ),
         ),
         (
             "dangling $ref",
-            with(|v| v["paths"]["/v1/{id}/things"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] = json!("#/components/schemas/Missing")),
-            format!("{FILE}: at #{op}/requestBody/content/application~1json/schema/$ref: dangling `$ref`: `#/components/schemas/Missing` points at nothing"),
+            with(|v| {
+                v["paths"]["/v1/{id}/things"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] =
+                    json!("#/components/schemas/Missing")
+            }),
+            format!(
+                "{FILE}: at #{op}/requestBody/content/application~1json/schema/$ref: dangling `$ref`: `#/components/schemas/Missing` points at nothing"
+            ),
         ),
         (
             "x-at-least-one-of naming no property",
             with(|v| v["components"]["schemas"]["Thing"]["x-at-least-one-of"] = json!(["a", "zz"])),
-            format!("{FILE}: at #/components/schemas/Thing/x-at-least-one-of: `x-at-least-one-of`: names `zz`, which is not a property of this schema"),
+            format!(
+                "{FILE}: at #/components/schemas/Thing/x-at-least-one-of: `x-at-least-one-of`: names `zz`, which is not a property of this schema"
+            ),
         ),
         (
             "x-integer-text on a non-string",
-            with(|v| v["components"]["schemas"]["Thing"]["properties"]["a"] = json!({"type": "integer", "x-integer-text": {"minimum": 0, "maximum": 1}})),
-            format!("{FILE}: at #/components/schemas/Thing/properties/a/x-integer-text: `x-integer-text`: belongs on a schema of type string"),
+            with(|v| {
+                v["components"]["schemas"]["Thing"]["properties"]["a"] =
+                    json!({"type": "integer", "x-integer-text": {"minimum": 0, "maximum": 1}})
+            }),
+            format!(
+                "{FILE}: at #/components/schemas/Thing/properties/a/x-integer-text: `x-integer-text`: belongs on a schema of type string"
+            ),
         ),
         (
             "unknown API style",
@@ -129,7 +149,8 @@ fn broken_specs_are_reported_with_file_and_pointer() {
             "RPC operation without its action",
             with(|v| {
                 v["x-api-style"] = json!("acs-rpc");
-                v["paths"] = json!({"/Do": {"post": {"operationId": "Do", "responses": {"200": {"description": "ok"}}}}});
+                v["paths"] =
+                    json!({"/Do": {"post": {"operationId": "Do", "responses": {"200": {"description": "ok"}}}}});
             }),
             format!("{FILE}: at #/paths/~1Do/post: an acs-rpc operation needs `x-acs-action`"),
         ),
@@ -154,13 +175,22 @@ fn broken_specs_are_reported_with_file_and_pointer() {
 #[test]
 fn structurally_invalid_openapi_is_an_error_not_a_panic() {
     // A parameter without schema or content passes the extension checks but is not OpenAPI 3.0.
-    let text = with(|v| v["paths"]["/v1/{id}/things"]["post"]["parameters"][0] = json!({"name": "id", "in": "path", "required": true}));
+    let text = with(|v| {
+        v["paths"]["/v1/{id}/things"]["post"]["parameters"][0] = json!({"name": "id", "in": "path", "required": true})
+    });
     let err = load_error(&text);
-    assert!(err.starts_with(&format!("{FILE}: at #: not a valid OpenAPI 3.0 document: ")), "{err}");
+    assert!(
+        err.starts_with(&format!("{FILE}: at #: not a valid OpenAPI 3.0 document: ")),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_missing_file_is_an_error_naming_it() {
     let err = dbops_codegen::load(Path::new("specs/nowhere/none.json")).unwrap_err();
-    assert!(err.to_string().starts_with("specs/nowhere/none.json: at #: cannot read the file: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("specs/nowhere/none.json: at #: cannot read the file: "),
+        "{err}"
+    );
 }

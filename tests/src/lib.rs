@@ -35,7 +35,9 @@ impl RawRequest {
 
     /// The query pairs, percent-decoded.
     pub fn query(&self) -> Vec<(String, String)> {
-        let Some((_, q)) = self.target.split_once('?') else { return Vec::new() };
+        let Some((_, q)) = self.target.split_once('?') else {
+            return Vec::new();
+        };
         q.split('&')
             .filter(|s| !s.is_empty())
             .map(|pair| {
@@ -56,7 +58,11 @@ impl RawRequest {
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// An HTTP response.
-    Http { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
     /// Waits this long, then closes the connection without replying.
     Stall(Duration),
     /// Resets the connection (RST) without replying.
@@ -68,12 +74,20 @@ pub enum Reply {
 impl Reply {
     /// A response with a JSON (or any) body.
     pub fn json(status: u16, body: &str) -> Self {
-        Reply::Http { status, headers: vec![("content-type".into(), "application/json".into())], body: body.as_bytes().to_vec() }
+        Reply::Http {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     /// A response without a body.
     pub fn empty(status: u16) -> Self {
-        Reply::Http { status, headers: Vec::new(), body: Vec::new() }
+        Reply::Http {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     /// Adds a header.
@@ -130,10 +144,16 @@ impl Drop for Server {
     }
 }
 
-async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec<RawRequest>>>) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    handler: Arc<Handler>,
+    recorded: Arc<Mutex<Vec<RawRequest>>>,
+) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     loop {
-        let Some(request) = read_request(&mut stream, &mut buf).await? else { return Ok(()) };
+        let Some(request) = read_request(&mut stream, &mut buf).await? else {
+            return Ok(());
+        };
         let index = {
             let mut r = recorded.lock().unwrap();
             r.push(request.clone());
@@ -141,7 +161,11 @@ async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex
         };
         match handler(&request, index) {
             Reply::Http { status, headers, body } => {
-                let mut head = format!("HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n", reason(status), body.len());
+                let mut head = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
+                    reason(status),
+                    body.len()
+                );
                 for (k, v) in headers {
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
@@ -186,7 +210,11 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Res
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
     let body_start = head_end + 4;
     while buf.len() < body_start + length {
         let mut chunk = [0u8; 4096];
@@ -198,7 +226,12 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Res
     }
     let body = buf[body_start..body_start + length].to_vec();
     buf.drain(..body_start + length);
-    Ok(Some(RawRequest { method, target, headers, body }))
+    Ok(Some(RawRequest {
+        method,
+        target,
+        headers,
+        body,
+    }))
 }
 
 fn reason(status: u16) -> &'static str {

@@ -14,7 +14,11 @@ pub type Refusal = String;
 fn signed_headers<'a>(req: &'a RawRequest, names: &'a str) -> Result<Vec<(&'a str, &'a str)>, Refusal> {
     names
         .split(';')
-        .map(|n| req.header(n).map(|v| (n, v)).ok_or_else(|| format!("signed header `{n}` was not sent")))
+        .map(|n| {
+            req.header(n)
+                .map(|v| (n, v))
+                .ok_or_else(|| format!("signed header `{n}` was not sent"))
+        })
         .collect()
 }
 
@@ -30,9 +34,18 @@ pub fn huawei(req: &RawRequest, secret_key: &str) -> Result<String, Refusal> {
     let auth = req.header("authorization").ok_or("no Authorization header")?;
     let rest = auth.strip_prefix("SDK-HMAC-SHA256 ").ok_or("not SDK-HMAC-SHA256")?;
     let mut parts = rest.split(", ");
-    let access = parts.next().and_then(|p| p.strip_prefix("Access=")).ok_or("no Access=")?;
-    let names = parts.next().and_then(|p| p.strip_prefix("SignedHeaders=")).ok_or("no SignedHeaders=")?;
-    let given = parts.next().and_then(|p| p.strip_prefix("Signature=")).ok_or("no Signature=")?;
+    let access = parts
+        .next()
+        .and_then(|p| p.strip_prefix("Access="))
+        .ok_or("no Access=")?;
+    let names = parts
+        .next()
+        .and_then(|p| p.strip_prefix("SignedHeaders="))
+        .ok_or("no SignedHeaders=")?;
+    let given = parts
+        .next()
+        .and_then(|p| p.strip_prefix("Signature="))
+        .ok_or("no Signature=")?;
     for required in ["host", "x-sdk-date"] {
         if !names.split(';').any(|n| n == required) {
             return Err(format!("`{required}` is not signed"));
@@ -43,7 +56,13 @@ pub fn huawei(req: &RawRequest, secret_key: &str) -> Result<String, Refusal> {
     let headers = signed_headers(req, names)?;
     let query_owned = req.query();
     let query: Vec<(&str, &str)> = query_owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let signable = SignableRequest { method: &req.method, path: req.path(), query: &query, headers: &headers, body: &req.body };
+    let signable = SignableRequest {
+        method: &req.method,
+        path: req.path(),
+        query: &query,
+        headers: &headers,
+        body: &req.body,
+    };
     let sig = sign(&signable, secret_key, date);
     if sig.signed_headers != names {
         return Err(format!("SignedHeaders `{names}` are not sorted lowercase names"));
@@ -60,10 +79,26 @@ pub fn alibaba(req: &RawRequest, secret: &str) -> Result<String, Refusal> {
     let auth = req.header("authorization").ok_or("no Authorization header")?;
     let rest = auth.strip_prefix("ACS3-HMAC-SHA256 ").ok_or("not ACS3-HMAC-SHA256")?;
     let mut parts = rest.split(',');
-    let credential = parts.next().and_then(|p| p.strip_prefix("Credential=")).ok_or("no Credential=")?;
-    let names = parts.next().and_then(|p| p.strip_prefix("SignedHeaders=")).ok_or("no SignedHeaders=")?;
-    let given = parts.next().and_then(|p| p.strip_prefix("Signature=")).ok_or("no Signature=")?;
-    for required in ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"] {
+    let credential = parts
+        .next()
+        .and_then(|p| p.strip_prefix("Credential="))
+        .ok_or("no Credential=")?;
+    let names = parts
+        .next()
+        .and_then(|p| p.strip_prefix("SignedHeaders="))
+        .ok_or("no SignedHeaders=")?;
+    let given = parts
+        .next()
+        .and_then(|p| p.strip_prefix("Signature="))
+        .ok_or("no Signature=")?;
+    for required in [
+        "host",
+        "x-acs-action",
+        "x-acs-version",
+        "x-acs-date",
+        "x-acs-signature-nonce",
+        "x-acs-content-sha256",
+    ] {
         if !names.split(';').any(|n| n == required) {
             return Err(format!("`{required}` is not signed"));
         }
@@ -76,7 +111,13 @@ pub fn alibaba(req: &RawRequest, secret: &str) -> Result<String, Refusal> {
     let headers = signed_headers(req, names)?;
     let query_owned = req.query();
     let query: Vec<(&str, &str)> = query_owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let signable = SignableRequest { method: &req.method, path: req.path(), query: &query, headers: &headers, hashed_payload: &hashed };
+    let signable = SignableRequest {
+        method: &req.method,
+        path: req.path(),
+        query: &query,
+        headers: &headers,
+        hashed_payload: &hashed,
+    };
     let sig = sign(&signable, secret);
     if sig.signed_headers != names {
         return Err(format!("SignedHeaders `{names}` are not sorted lowercase names"));

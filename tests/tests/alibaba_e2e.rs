@@ -27,7 +27,10 @@ fn gateway(
             return Reply::json(400, &body.to_string());
         }
         if let Err(why) = expect(req) {
-            return Reply::json(400, &json!({"RequestId": "R-TEST", "Code": "InvalidParams", "Message": why}).to_string());
+            return Reply::json(
+                400,
+                &json!({"RequestId": "R-TEST", "Code": "InvalidParams", "Message": why}).to_string(),
+            );
         }
         script(i)
     }
@@ -90,11 +93,18 @@ fn task_request() -> CreateKillInstanceSessionTaskRequest {
 }
 
 fn all_request() -> KillInstanceAllSessionRequest {
-    KillInstanceAllSessionRequest { instance_id: "r-8vbcyr4sw0c4yc****".into(), console_context: None }
+    KillInstanceAllSessionRequest {
+        instance_id: "r-8vbcyr4sw0c4yc****".into(),
+        console_context: None,
+    }
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy { initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50), ..RetryPolicy::default() }
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        ..RetryPolicy::default()
+    }
 }
 
 fn config(server: &Server, credentials: Credentials) -> ClientConfig {
@@ -119,12 +129,20 @@ fn assert_no_secret(text: &str) {
 #[tokio::test]
 async fn create_kill_instance_session_task_goes_out_in_rpc_form_and_is_accepted() {
     let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(200, TASK_OK))).await;
-    let reply = client(&server).create_kill_instance_session_task(task_request()).await.unwrap();
+    let reply = client(&server)
+        .create_kill_instance_session_task(task_request())
+        .await
+        .unwrap();
     assert_eq!(reply.data.as_deref(), Some("f77d535b45405bd462b21caa3ee8****"));
     assert_eq!((reply.code, reply.success), (Some(200), Some(true)));
     let req = &server.requests()[0];
     let auth = req.header("authorization").unwrap();
-    assert!(auth.starts_with(&format!("ACS3-HMAC-SHA256 Credential={AK},SignedHeaders=host;x-acs-action;")), "{auth}");
+    assert!(
+        auth.starts_with(&format!(
+            "ACS3-HMAC-SHA256 Credential={AK},SignedHeaders=host;x-acs-action;"
+        )),
+        "{auth}"
+    );
 }
 
 #[tokio::test]
@@ -135,7 +153,13 @@ async fn the_builder_interface_encodes_lists_and_booleans() {
             rpc(
                 req,
                 "CreateKillInstanceSessionTask",
-                &[("InstanceId", "rm-1"), ("DbUser", "u"), ("DbUserPassword", PASSWORD), ("KillAllSessions", "true"), ("IgnoredUsers", r#"["ops","用户 1"]"#)],
+                &[
+                    ("InstanceId", "rm-1"),
+                    ("DbUser", "u"),
+                    ("DbUserPassword", PASSWORD),
+                    ("KillAllSessions", "true"),
+                    ("IgnoredUsers", r#"["ops","用户 1"]"#),
+                ],
             )
         },
         |_| Reply::json(200, TASK_OK),
@@ -147,14 +171,20 @@ async fn the_builder_interface_encodes_lists_and_booleans() {
         .db_user_password(SecretString::new(PASSWORD))
         .kill_all_sessions(true)
         .ignored_users(vec!["ops".to_string(), "用户 1".to_string()]);
-    client(&server).create_kill_instance_session_task(request).await.unwrap();
+    client(&server)
+        .create_kill_instance_session_task(request)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn kill_instance_all_session_is_accepted_with_string_code_and_success() {
     let server = Server::start(gateway(SECRET, expect_all, |_| Reply::json(200, ALL_OK))).await;
     let reply = client(&server).kill_instance_all_session(all_request()).await.unwrap();
-    assert_eq!((reply.code.as_deref(), reply.success.as_deref()), (Some("200"), Some("true")));
+    assert_eq!(
+        (reply.code.as_deref(), reply.success.as_deref()),
+        (Some("200"), Some("true"))
+    );
 }
 
 #[tokio::test]
@@ -170,86 +200,183 @@ async fn sts_credentials_send_and_sign_the_security_token() {
 #[tokio::test]
 async fn a_wrong_signature_is_refused_with_a_typed_error() {
     let server = Server::start(gateway("other-secret", expect_all, |_| Reply::json(200, ALL_OK))).await;
-    let err = client(&server).kill_instance_all_session(all_request()).await.unwrap_err();
-    let Error::Service(e) = &err else { panic!("expected a service error, got {err:?}") };
+    let err = client(&server)
+        .kill_instance_all_session(all_request())
+        .await
+        .unwrap_err();
+    let Error::Service(e) = &err else {
+        panic!("expected a service error, got {err:?}")
+    };
     assert_eq!((e.status, e.code.as_deref()), (400, Some("SignatureDoesNotMatch")));
     assert_eq!(e.request_id.as_deref(), Some("R-SIG"));
     assert_eq!(e.host_id.as_deref(), Some("das.cn-shanghai.aliyuncs.com"));
-    assert!(e.recommend.as_deref().unwrap().starts_with("https://api.aliyun.com/troubleshoot"));
+    assert!(
+        e.recommend
+            .as_deref()
+            .unwrap()
+            .starts_with("https://api.aliyun.com/troubleshoot")
+    );
 }
 
 #[tokio::test]
 async fn success_false_on_200_is_a_service_error_for_both_shapes() {
     let server = Server::start(gateway(SECRET, expect_task, |_| {
-        Reply::json(200, r#"{"Code":-1,"Message":"instance not found","RequestId":"R-1","Success":false}"#)
+        Reply::json(
+            200,
+            r#"{"Code":-1,"Message":"instance not found","RequestId":"R-1","Success":false}"#,
+        )
     }))
     .await;
-    let err = client(&server).create_kill_instance_session_task(task_request()).await.unwrap_err();
-    let Error::Service(e) = &err else { panic!("expected a service error, got {err:?}") };
-    assert_eq!((e.status, e.code.as_deref(), e.message.as_deref(), e.request_id.as_deref()), (200, Some("-1"), Some("instance not found"), Some("R-1")));
+    let err = client(&server)
+        .create_kill_instance_session_task(task_request())
+        .await
+        .unwrap_err();
+    let Error::Service(e) = &err else {
+        panic!("expected a service error, got {err:?}")
+    };
+    assert_eq!(
+        (
+            e.status,
+            e.code.as_deref(),
+            e.message.as_deref(),
+            e.request_id.as_deref()
+        ),
+        (200, Some("-1"), Some("instance not found"), Some("R-1"))
+    );
     assert_no_secret(&format!("{err} {err:?}"));
 
     let server = Server::start(gateway(SECRET, expect_all, |_| {
-        Reply::json(200, r#"{"Code":"-1","Message":"not a redis instance","RequestId":"R-2","Success":"false"}"#)
+        Reply::json(
+            200,
+            r#"{"Code":"-1","Message":"not a redis instance","RequestId":"R-2","Success":"false"}"#,
+        )
     }))
     .await;
-    let err = client(&server).kill_instance_all_session(all_request()).await.unwrap_err();
-    assert_eq!((err.status(), err.code(), err.request_id()), (Some(200), Some("-1"), Some("R-2")));
+    let err = client(&server)
+        .kill_instance_all_session(all_request())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code(), err.request_id()),
+        (Some(200), Some("-1"), Some("R-2"))
+    );
 }
 
 #[tokio::test]
 async fn throttling_is_retried_with_a_fresh_nonce_then_succeeds() {
     let server = Server::start(gateway(SECRET, expect_task, |i| match i {
-        0 => Reply::json(400, r#"{"RequestId":"R-T","Code":"Throttling.User","Message":"Request was denied due to user flow control."}"#),
-        1 => Reply::json(503, r#"{"RequestId":"R-T2","Code":"Throttling","Message":"Request was denied due to flow control."}"#),
+        0 => Reply::json(
+            400,
+            r#"{"RequestId":"R-T","Code":"Throttling.User","Message":"Request was denied due to user flow control."}"#,
+        ),
+        1 => Reply::json(
+            503,
+            r#"{"RequestId":"R-T2","Code":"Throttling","Message":"Request was denied due to flow control."}"#,
+        ),
         _ => Reply::json(200, TASK_OK),
     }))
     .await;
-    client(&server).create_kill_instance_session_task(task_request()).await.unwrap();
+    client(&server)
+        .create_kill_instance_session_task(task_request())
+        .await
+        .unwrap();
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3);
-    let nonces: std::collections::HashSet<_> = reqs.iter().map(|r| r.header("x-acs-signature-nonce").unwrap().to_string()).collect();
+    let nonces: std::collections::HashSet<_> = reqs
+        .iter()
+        .map(|r| r.header("x-acs-signature-nonce").unwrap().to_string())
+        .collect();
     assert_eq!(nonces.len(), 3, "each attempt carries its own nonce");
 }
 
 #[tokio::test]
 async fn other_errors_are_not_retried() {
-    let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(403, r#"{"RequestId":"R-3","Code":"NoPermission","Message":"You are not authorized to do this action."}"#))).await;
-    let err = client(&server).create_kill_instance_session_task(task_request()).await.unwrap_err();
+    let server = Server::start(gateway(SECRET, expect_task, |_| {
+        Reply::json(
+            403,
+            r#"{"RequestId":"R-3","Code":"NoPermission","Message":"You are not authorized to do this action."}"#,
+        )
+    }))
+    .await;
+    let err = client(&server)
+        .create_kill_instance_session_task(task_request())
+        .await
+        .unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(403), Some("NoPermission")));
     assert_eq!(server.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn faults_are_typed_and_never_show_a_secret() {
-    let cases: Vec<(Reply, fn(&Error) -> bool, &str)> = vec![
-        (Reply::Stall(Duration::from_secs(3)), |e| matches!(e, Error::Timeout), "timeout"),
+    type IsExpected = fn(&Error) -> bool;
+    let cases: Vec<(Reply, IsExpected, &str)> = vec![
+        (
+            Reply::Stall(Duration::from_secs(3)),
+            |e| matches!(e, Error::Timeout),
+            "timeout",
+        ),
         (Reply::Reset, |e| matches!(e, Error::Transport(_)), "reset"),
-        (Reply::Close, |e| matches!(e, Error::Transport(_)), "closed without reply"),
-        (Reply::json(200, "{\"Code\":200,"), |e| matches!(e, Error::Decode { .. }), "malformed 200"),
+        (
+            Reply::Close,
+            |e| matches!(e, Error::Transport(_)),
+            "closed without reply",
+        ),
+        (
+            Reply::json(200, "{\"Code\":200,"),
+            |e| matches!(e, Error::Decode { .. }),
+            "malformed 200",
+        ),
         (Reply::empty(200), |e| matches!(e, Error::Decode { .. }), "empty 200"),
-        (Reply::json(200, r#"{"Success":"yes"}"#), |e| matches!(e, Error::Decode { .. }), "wrong type"),
-        (Reply::Http { status: 500, headers: vec![], body: b"oops".to_vec() }, |e| e.status() == Some(500) && e.code().is_none(), "malformed 500"),
+        (
+            Reply::json(200, r#"{"Success":"yes"}"#),
+            |e| matches!(e, Error::Decode { .. }),
+            "wrong type",
+        ),
+        (
+            Reply::Http {
+                status: 500,
+                headers: vec![],
+                body: b"oops".to_vec(),
+            },
+            |e| e.status() == Some(500) && e.code().is_none(),
+            "malformed 500",
+        ),
     ];
     for (reply, is_expected, what) in cases {
         let server = Server::start(gateway(SECRET, expect_task, move |_| reply.clone())).await;
-        let err = client(&server).create_kill_instance_session_task(task_request()).await.unwrap_err();
+        let err = client(&server)
+            .create_kill_instance_session_task(task_request())
+            .await
+            .unwrap_err();
         assert!(is_expected(&err), "{what}: {err:?}");
         let shown = format!("{err} {err:?}");
         assert_no_secret(&shown);
-        assert!(!shown.contains("DbUserPassword"), "{what}: the URL must not appear: {shown}");
+        assert!(
+            !shown.contains("DbUserPassword"),
+            "{what}: the URL must not appear: {shown}"
+        );
         assert_eq!(server.requests().len(), 1, "{what}: not retried");
     }
 }
 
 #[tokio::test]
 async fn connection_refused_never_shows_the_url_or_password() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = DasClient::new(
-        ClientConfig::new(Credentials::new(AK, SECRET)).endpoint(format!("http://127.0.0.1:{port}")).allow_http(true).retry(fast_retries()),
+        ClientConfig::new(Credentials::new(AK, SECRET))
+            .endpoint(format!("http://127.0.0.1:{port}"))
+            .allow_http(true)
+            .retry(fast_retries()),
     )
     .unwrap();
-    let err = client.create_kill_instance_session_task(task_request()).await.unwrap_err();
+    let err = client
+        .create_kill_instance_session_task(task_request())
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::Transport(e) if e.is_connect()), "{err:?}");
     let shown = format!("{err} {err:?}");
     assert_no_secret(&shown);
@@ -261,24 +388,76 @@ async fn invalid_requests_are_refused_before_sending() {
     let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(200, TASK_OK))).await;
     let client = client(&server);
     let cases: Vec<(CreateKillInstanceSessionTaskRequest, &str, &str)> = vec![
-        (CreateKillInstanceSessionTaskRequest { instance_id: String::new(), ..task_request() }, "InstanceId", "must be at least 1 character long"),
-        (CreateKillInstanceSessionTaskRequest { db_user: String::new(), ..task_request() }, "DbUser", "must be at least 1 character long"),
-        (CreateKillInstanceSessionTaskRequest { db_user_password: SecretString::new(""), ..task_request() }, "DbUserPassword", "must be at least 1 character long"),
-        (CreateKillInstanceSessionTaskRequest { session_ids: vec![1, -5], ..task_request() }, "SessionIds[1]", "must be at least 0"),
-        (CreateKillInstanceSessionTaskRequest { ignored_users: vec!["a".into(), String::new()], ..task_request() }, "IgnoredUsers[1]", "must be at least 1 character long"),
+        (
+            CreateKillInstanceSessionTaskRequest {
+                instance_id: String::new(),
+                ..task_request()
+            },
+            "InstanceId",
+            "must be at least 1 character long",
+        ),
+        (
+            CreateKillInstanceSessionTaskRequest {
+                db_user: String::new(),
+                ..task_request()
+            },
+            "DbUser",
+            "must be at least 1 character long",
+        ),
+        (
+            CreateKillInstanceSessionTaskRequest {
+                db_user_password: SecretString::new(""),
+                ..task_request()
+            },
+            "DbUserPassword",
+            "must be at least 1 character long",
+        ),
+        (
+            CreateKillInstanceSessionTaskRequest {
+                session_ids: vec![1, -5],
+                ..task_request()
+            },
+            "SessionIds[1]",
+            "must be at least 0",
+        ),
+        (
+            CreateKillInstanceSessionTaskRequest {
+                ignored_users: vec!["a".into(), String::new()],
+                ..task_request()
+            },
+            "IgnoredUsers[1]",
+            "must be at least 1 character long",
+        ),
     ];
     for (request, field, rule) in cases {
         let err = client.create_kill_instance_session_task(request).await.unwrap_err();
-        let Error::InvalidRequest(v) = &err else { panic!("expected a violation, got {err:?}") };
+        let Error::InvalidRequest(v) = &err else {
+            panic!("expected a violation, got {err:?}")
+        };
         assert_eq!((v.field.as_str(), v.rule.as_str()), (field, rule));
         assert_no_secret(&format!("{err} {err:?}"));
     }
     // A builder with a required parameter missing is refused too, naming it.
-    let incomplete = CreateKillInstanceSessionTaskRequest::builder().instance_id("rm-1").db_user("u").kill_all_sessions(true);
+    let incomplete = CreateKillInstanceSessionTaskRequest::builder()
+        .instance_id("rm-1")
+        .db_user("u")
+        .kill_all_sessions(true);
     let err = client.create_kill_instance_session_task(incomplete).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(_)) && err.to_string().contains("db_user_password"), "{err}");
-    let err = client.kill_instance_all_session(KillInstanceAllSessionRequest { instance_id: String::new(), console_context: None }).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(v) if v.field == "InstanceId"), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidRequest(_)) && err.to_string().contains("db_user_password"),
+        "{err}"
+    );
+    let err = client
+        .kill_instance_all_session(KillInstanceAllSessionRequest {
+            instance_id: String::new(),
+            console_context: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest(v) if v.field == "InstanceId"),
+        "{err:?}"
+    );
     assert_eq!(server.requests().len(), 0, "nothing may reach the network");
 }
 
@@ -291,15 +470,23 @@ fn debug_output_masks_credentials_and_the_password() {
     assert_no_secret(&format!("{builder:?}"));
     let client = DasClient::new(ClientConfig::new(creds)).unwrap();
     assert_no_secret(&format!("{client:?}"));
-    let err = Credentials::from_lookup(|name| (name == "ALIBABA_CLOUD_ACCESS_KEY_ID").then(|| AK.to_string())).unwrap_err();
-    assert_eq!(err.to_string(), "client configuration: environment variable ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set");
+    let err =
+        Credentials::from_lookup(|name| (name == "ALIBABA_CLOUD_ACCESS_KEY_ID").then(|| AK.to_string())).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "client configuration: environment variable ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set"
+    );
 }
 
 #[test]
 fn the_default_endpoint_is_cn_shanghai_and_https_is_required() {
-    assert_eq!(alibabacloud_dbops::das::meta::DEFAULT_ENDPOINT, "https://das.cn-shanghai.aliyuncs.com");
+    assert_eq!(
+        alibabacloud_dbops::das::meta::DEFAULT_ENDPOINT,
+        "https://das.cn-shanghai.aliyuncs.com"
+    );
     let client = DasClient::new(ClientConfig::new(Credentials::new(AK, SECRET))).unwrap();
     assert!(format!("{client:?}").contains("https://das.cn-shanghai.aliyuncs.com"));
-    let err = DasClient::new(ClientConfig::new(Credentials::new(AK, SECRET)).endpoint("http://das.example.com")).unwrap_err();
+    let err =
+        DasClient::new(ClientConfig::new(Credentials::new(AK, SECRET)).endpoint("http://das.example.com")).unwrap_err();
     assert!(err.to_string().contains("plain http"), "{err}");
 }

@@ -33,10 +33,10 @@ fn gateway(
     script: impl Fn(usize) -> Reply + Send + Sync + 'static,
 ) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
     move |req, i| {
-        if req.header("x-auth-token").is_none() {
-            if let Err(why) = verify::huawei(req, secret) {
-                return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
-            }
+        if req.header("x-auth-token").is_none()
+            && let Err(why) = verify::huawei(req, secret)
+        {
+            return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
         }
         if let Err(why) = expect(req) {
             return Reply::json(400, &json!({"error_code": "TEST.0001", "error_msg": why}).to_string());
@@ -82,7 +82,11 @@ fn expect_delete_session(req: &RawRequest) -> Result<(), String> {
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy { initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50), ..RetryPolicy::default() }
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        ..RetryPolicy::default()
+    }
 }
 
 fn config(server: &Server, credentials: Credentials) -> ClientConfig {
@@ -123,7 +127,10 @@ async fn delete_process_doc_example_is_signed_and_accepted() {
     let reqs = server.requests();
     assert_eq!(reqs.len(), 1);
     let auth = reqs[0].header("authorization").unwrap();
-    assert!(auth.starts_with(&format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders=")), "{auth}");
+    assert!(
+        auth.starts_with(&format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders=")),
+        "{auth}"
+    );
     assert!(auth.contains("content-type;host;x-project-id;x-sdk-date"), "{auth}");
 }
 
@@ -173,8 +180,13 @@ async fn service_error_is_typed_with_code_message_and_request_id() {
         .with_header("X-Request-Id", "req-123");
     let server = Server::start(gateway(SK, expect_delete_process, move |_| reply.clone())).await;
     let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
-    let Error::Service(e) = &err else { panic!("expected a service error, got {err:?}") };
-    assert_eq!((e.status, e.code.as_deref(), e.message.as_deref()), (400, Some("DBS.280001"), Some("Invalid parameter.")));
+    let Error::Service(e) = &err else {
+        panic!("expected a service error, got {err:?}")
+    };
+    assert_eq!(
+        (e.status, e.code.as_deref(), e.message.as_deref()),
+        (400, Some("DBS.280001"), Some("Invalid parameter."))
+    );
     assert_eq!(e.request_id.as_deref(), Some("req-123"));
     assert_eq!(server.requests().len(), 1, "a 400 is not retried");
     assert_no_secret(&format!("{err} {err:?}"));
@@ -182,7 +194,10 @@ async fn service_error_is_typed_with_code_message_and_request_id() {
 
 #[tokio::test]
 async fn code_and_message_are_the_fallback_error_fields() {
-    let server = Server::start(gateway(SK, expect_delete_session, |_| Reply::json(403, r#"{"code":"DDS.0403","message":"Forbidden"}"#))).await;
+    let server = Server::start(gateway(SK, expect_delete_session, |_| {
+        Reply::json(403, r#"{"code":"DDS.0403","message":"Forbidden"}"#)
+    }))
+    .await;
     let err = dds(&server).delete_session(NODE, sessions()).await.unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(403), Some("DDS.0403")));
 }
@@ -190,8 +205,11 @@ async fn code_and_message_are_the_fallback_error_fields() {
 #[tokio::test]
 async fn throttling_is_retried_with_a_fresh_signature_then_succeeds() {
     let server = Server::start(gateway(SK, expect_delete_process, |i| match i {
-        0 => Reply::json(429, r#"{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached"}"#)
-            .with_header("Retry-After", "1"),
+        0 => Reply::json(
+            429,
+            r#"{"error_code":"APIGW.0308","error_msg":"The throttling threshold has been reached"}"#,
+        )
+        .with_header("Retry-After", "1"),
         _ => Reply::empty(200),
     }))
     .await;
@@ -199,14 +217,20 @@ async fn throttling_is_retried_with_a_fresh_signature_then_succeeds() {
     das(&server).delete_process(INSTANCE, body()).await.unwrap();
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
     // Both attempts passed the gateway's signature check; the second was signed at its own time.
     assert!(reqs[1].header("x-sdk-date").unwrap() > reqs[0].header("x-sdk-date").unwrap());
 }
 
 #[tokio::test]
 async fn throttling_code_on_400_is_retried_up_to_the_bound() {
-    let server = Server::start(gateway(SK, expect_delete_process, |_| Reply::json(400, r#"{"error_code":"APIG.0308","error_msg":"throttled"}"#))).await;
+    let server = Server::start(gateway(SK, expect_delete_process, |_| {
+        Reply::json(400, r#"{"error_code":"APIG.0308","error_msg":"throttled"}"#)
+    }))
+    .await;
     let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
     assert_eq!(err.code(), Some("APIG.0308"));
     assert_eq!(server.requests().len(), 3, "default policy: 3 attempts in all");
@@ -214,16 +238,23 @@ async fn throttling_code_on_400_is_retried_up_to_the_bound() {
 
 #[tokio::test]
 async fn server_errors_are_retried_only_when_opted_in() {
-    let script = |i: usize| if i == 0 { Reply::json(500, r#"{"error_code":"DBS.200001","error_msg":"internal"}"#) } else { Reply::empty(200) };
+    let script = |i: usize| {
+        if i == 0 {
+            Reply::json(500, r#"{"error_code":"DBS.200001","error_msg":"internal"}"#)
+        } else {
+            Reply::empty(200)
+        }
+    };
     let server = Server::start(gateway(SK, expect_delete_process, script)).await;
     let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
     assert_eq!(err.status(), Some(500));
     assert_eq!(server.requests().len(), 1);
 
     let server = Server::start(gateway(SK, expect_delete_process, script)).await;
-    let client = DasClient::new(
-        config(&server, Credentials::new(AK, SK, PROJECT)).retry(RetryPolicy { retry_server_errors: true, ..fast_retries() }),
-    )
+    let client = DasClient::new(config(&server, Credentials::new(AK, SK, PROJECT)).retry(RetryPolicy {
+        retry_server_errors: true,
+        ..fast_retries()
+    }))
     .unwrap();
     client.delete_process(INSTANCE, body()).await.unwrap();
     assert_eq!(server.requests().len(), 2);
@@ -231,15 +262,25 @@ async fn server_errors_are_retried_only_when_opted_in() {
 
 #[tokio::test]
 async fn a_stalled_reply_times_out() {
-    let server = Server::start(gateway(SK, expect_delete_process, |_| Reply::Stall(Duration::from_secs(3)))).await;
+    let server = Server::start(gateway(SK, expect_delete_process, |_| {
+        Reply::Stall(Duration::from_secs(3))
+    }))
+    .await;
     let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
     assert!(matches!(err, Error::Timeout), "{err:?}");
-    assert_eq!(server.requests().len(), 1, "a timeout after sending is not retried by default");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a timeout after sending is not retried by default"
+    );
 }
 
 #[tokio::test]
 async fn the_total_timeout_bounds_retries() {
-    let server = Server::start(gateway(SK, expect_delete_process, |_| Reply::Stall(Duration::from_secs(3)))).await;
+    let server = Server::start(gateway(SK, expect_delete_process, |_| {
+        Reply::Stall(Duration::from_secs(3))
+    }))
+    .await;
     let client = DasClient::new(
         config(&server, Credentials::new(AK, SK, PROJECT))
             .attempt_timeout(Duration::from_secs(10))
@@ -257,9 +298,16 @@ async fn a_connection_reset_is_a_transport_error() {
     let server = Server::start(gateway(SK, expect_delete_process, |_| Reply::Reset)).await;
     let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
-    assert_eq!(server.requests().len(), 1, "the request may have been processed: not retried by default");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the request may have been processed: not retried by default"
+    );
     assert_no_secret(&format!("{err} {err:?}"));
-    assert!(!format!("{err} {err:?}").contains("127.0.0.1"), "the URL is removed from transport errors");
+    assert!(
+        !format!("{err} {err:?}").contains("127.0.0.1"),
+        "the URL is removed from transport errors"
+    );
 }
 
 #[tokio::test]
@@ -272,22 +320,38 @@ async fn a_connection_closed_without_reply_is_a_transport_error() {
 #[tokio::test]
 async fn malformed_and_empty_error_replies_keep_the_status() {
     let cases = [
-        (Reply::Http { status: 502, headers: vec![], body: b"<html>Bad Gateway</html>".to_vec() }, 502),
+        (
+            Reply::Http {
+                status: 502,
+                headers: vec![],
+                body: b"<html>Bad Gateway</html>".to_vec(),
+            },
+            502,
+        ),
         (Reply::empty(400), 400),
         (Reply::json(500, r#"{"error_code": 12"#), 500),
     ];
     for (reply, status) in cases {
         let server = Server::start(gateway(SK, expect_delete_process, move |_| reply.clone())).await;
         let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
-        let Error::Service(e) = &err else { panic!("expected a service error, got {err:?}") };
-        assert_eq!((e.status, e.code.as_deref(), e.message.as_deref()), (status, None, None));
+        let Error::Service(e) = &err else {
+            panic!("expected a service error, got {err:?}")
+        };
+        assert_eq!(
+            (e.status, e.code.as_deref(), e.message.as_deref()),
+            (status, None, None)
+        );
     }
 }
 
 #[tokio::test]
 async fn connection_refused_is_retried_then_reported() {
     // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = DasClient::new(
         ClientConfig::new(Credentials::new(AK, SK, PROJECT))
             .endpoint(format!("http://127.0.0.1:{port}"))
@@ -296,7 +360,9 @@ async fn connection_refused_is_retried_then_reported() {
     )
     .unwrap();
     let err = client.delete_process(INSTANCE, body()).await.unwrap_err();
-    let Error::Transport(e) = &err else { panic!("expected a transport error, got {err:?}") };
+    let Error::Transport(e) = &err else {
+        panic!("expected a transport error, got {err:?}")
+    };
     assert!(e.is_connect());
     assert_no_secret(&format!("{err} {err:?}"));
 }
@@ -317,30 +383,79 @@ async fn invalid_requests_are_refused_before_sending() {
         serde_json::from_value::<DeleteProcessReqBody>(b).unwrap()
     };
     let cases = [
-        ("da304cd5bbb944de828759bc7be3d3fein0!", body(), "instance_id", "must match the pattern `^[A-Za-z0-9]{32,36}$`"),
-        ("short", body(), "instance_id", "must match the pattern `^[A-Za-z0-9]{32,36}$`"),
-        (INSTANCE, with(json!({"process_ids": null, "user": null, "database": null})), "process_ids, user, database", "at least one of process_ids, user, database must be given and non-empty"),
-        (INSTANCE, with(json!({"process_ids": [], "user": "", "database": null})), "process_ids, user, database", "at least one of process_ids, user, database must be given and non-empty"),
-        (INSTANCE, with(json!({"process_ids": ["1", "2147483648"]})), "process_ids[1]", "must be the decimal text of an integer from 0 to 2147483647"),
-        (INSTANCE, with(json!({"process_ids": ["abc"]})), "process_ids[0]", "must be the decimal text of an integer from 0 to 2147483647"),
-        (INSTANCE, with(json!({"db_user_id": "not-a-uuid"})), "db_user_id", "must match the pattern `^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}$`"),
+        (
+            "da304cd5bbb944de828759bc7be3d3fein0!",
+            body(),
+            "instance_id",
+            "must match the pattern `^[A-Za-z0-9]{32,36}$`",
+        ),
+        (
+            "short",
+            body(),
+            "instance_id",
+            "must match the pattern `^[A-Za-z0-9]{32,36}$`",
+        ),
+        (
+            INSTANCE,
+            with(json!({"process_ids": null, "user": null, "database": null})),
+            "process_ids, user, database",
+            "at least one of process_ids, user, database must be given and non-empty",
+        ),
+        (
+            INSTANCE,
+            with(json!({"process_ids": [], "user": "", "database": null})),
+            "process_ids, user, database",
+            "at least one of process_ids, user, database must be given and non-empty",
+        ),
+        (
+            INSTANCE,
+            with(json!({"process_ids": ["1", "2147483648"]})),
+            "process_ids[1]",
+            "must be the decimal text of an integer from 0 to 2147483647",
+        ),
+        (
+            INSTANCE,
+            with(json!({"process_ids": ["abc"]})),
+            "process_ids[0]",
+            "must be the decimal text of an integer from 0 to 2147483647",
+        ),
+        (
+            INSTANCE,
+            with(json!({"db_user_id": "not-a-uuid"})),
+            "db_user_id",
+            "must match the pattern `^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}$`",
+        ),
     ];
     for (instance, b, field, rule) in cases {
         let err = client.delete_process(instance, b).await.unwrap_err();
-        let Error::InvalidRequest(v) = &err else { panic!("expected a violation, got {err:?}") };
+        let Error::InvalidRequest(v) = &err else {
+            panic!("expected a violation, got {err:?}")
+        };
         assert_eq!((v.field.as_str(), v.rule.as_str()), (field, rule));
         assert!(err.to_string().contains("nothing was sent"));
     }
     // A project id from the credentials is checked too.
     let bad_project = DasClient::new(config(&server, Credentials::new(AK, SK, "not-32-chars"))).unwrap();
     let err = bad_project.delete_process(INSTANCE, body()).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(v) if v.field == "project_id"), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidRequest(v) if v.field == "project_id"),
+        "{err:?}"
+    );
 
     let dds_client = dds(&server);
-    let err = dds_client.delete_session(NODE, DeleteSessionRequestBody { sessions: vec![] }).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(v) if v.field == "sessions" && v.rule == "must hold at least 1 item"), "{err:?}");
+    let err = dds_client
+        .delete_session(NODE, DeleteSessionRequestBody { sessions: vec![] })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest(v) if v.field == "sessions" && v.rule == "must hold at least 1 item"),
+        "{err:?}"
+    );
     let err = dds_client.delete_session("", sessions()).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(v) if v.field == "node_id"), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidRequest(v) if v.field == "node_id"),
+        "{err:?}"
+    );
 
     assert_eq!(server.requests().len(), 0, "nothing may reach the network");
 }
@@ -350,23 +465,41 @@ async fn configuration_errors_name_the_problem() {
     let creds = || Credentials::new(AK, SK, PROJECT);
     let err = DasClient::new(ClientConfig::new(creds()).region("xx-nowhere-1")).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("unknown das region `xx-nowhere-1`") && text.contains("cn-north-4"), "{text}");
+    assert!(
+        text.contains("unknown das region `xx-nowhere-1`") && text.contains("cn-north-4"),
+        "{text}"
+    );
     let err = DasClient::new(ClientConfig::new(creds()).endpoint("http://127.0.0.1:1")).unwrap_err();
     assert!(err.to_string().contains("plain http"), "{err}");
     let err = DdsClient::new(ClientConfig::new(creds())).unwrap_err();
     assert!(err.to_string().contains("choose a region or an endpoint"), "{err}");
     let err = Credentials::from_lookup(|name| (name != "HUAWEICLOUD_SDK_SK").then(|| "x".to_string())).unwrap_err();
-    assert_eq!(err.to_string(), "client configuration: environment variable HUAWEICLOUD_SDK_SK is not set");
+    assert_eq!(
+        err.to_string(),
+        "client configuration: environment variable HUAWEICLOUD_SDK_SK is not set"
+    );
 }
 
 #[tokio::test]
 async fn region_table_includes_the_documented_exceptions() {
     use huaweicloud_dbops::{das, dds};
     let find = |t: &[(&str, &str)], r: &str| t.iter().find(|(k, _)| *k == r).map(|(_, u)| u.to_string());
-    assert_eq!(find(&das::meta::REGIONS, "na-mexico-1").as_deref(), Some("https://das.la-south-2.myhuaweicloud.com"));
-    assert_eq!(find(&das::meta::REGIONS, "cn-north-4").as_deref(), Some("https://das.cn-north-4.myhuaweicloud.com"));
-    assert_eq!(find(&dds::meta::REGIONS, "eu-west-101").as_deref(), Some("https://dds.eu-west-101.myhuaweicloud.eu"));
-    assert_eq!(find(&dds::meta::REGIONS, "ap-southeast-5").as_deref(), Some("https://dds.ap-southeast-5.myhuaweicloud.com"));
+    assert_eq!(
+        find(&das::meta::REGIONS, "na-mexico-1").as_deref(),
+        Some("https://das.la-south-2.myhuaweicloud.com")
+    );
+    assert_eq!(
+        find(&das::meta::REGIONS, "cn-north-4").as_deref(),
+        Some("https://das.cn-north-4.myhuaweicloud.com")
+    );
+    assert_eq!(
+        find(&dds::meta::REGIONS, "eu-west-101").as_deref(),
+        Some("https://dds.eu-west-101.myhuaweicloud.eu")
+    );
+    assert_eq!(
+        find(&dds::meta::REGIONS, "ap-southeast-5").as_deref(),
+        Some("https://dds.ap-southeast-5.myhuaweicloud.com")
+    );
     assert_eq!(das::meta::REGIONS.len(), 19);
     assert_eq!(dds::meta::REGIONS.len(), 34);
 }

@@ -25,7 +25,10 @@ fn main() -> ExitCode {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
 }
 
 fn generate(check: bool) -> ExitCode {
@@ -49,12 +52,15 @@ fn generate(check: bool) -> ExitCode {
             let diff = similar::TextDiff::from_lines(&current, &out.contents);
             print!(
                 "{}",
-                diff.unified_diff()
-                    .context_radius(3)
-                    .header(&format!("{} (checked in)", out.path.display()), &format!("{} (generated)", out.path.display()))
+                diff.unified_diff().context_radius(3).header(
+                    &format!("{} (checked in)", out.path.display()),
+                    &format!("{} (generated)", out.path.display())
+                )
             );
             stale.push(out.path.display().to_string());
-        } else if let Err(e) = std::fs::create_dir_all(path.parent().expect("file in a folder")).and_then(|_| std::fs::write(&path, &out.contents)) {
+        } else if let Err(e) = std::fs::create_dir_all(path.parent().expect("file in a folder"))
+            .and_then(|_| std::fs::write(&path, &out.contents))
+        {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         } else {
@@ -62,13 +68,22 @@ fn generate(check: bool) -> ExitCode {
         }
     }
     // Files in a generated folder that no spec produces any more are stale too.
-    for dir in outputs.iter().filter_map(|o| o.path.parent()).collect::<std::collections::BTreeSet<_>>() {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+    for dir in outputs
+        .iter()
+        .filter_map(|o| o.path.parent())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let rel = dir.join(entry.file_name());
             if !outputs.iter().any(|o| o.path == rel) {
                 if check {
-                    println!("--- {} is not generated from any spec; remove it or restore its spec", rel.display());
+                    println!(
+                        "--- {} is not generated from any spec; remove it or restore its spec",
+                        rel.display()
+                    );
                     stale.push(rel.display().to_string());
                 } else if std::fs::remove_file(entry.path()).is_ok() {
                     println!("removed {}", rel.display());
@@ -86,6 +101,10 @@ fn generate(check: bool) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let verb = if check { "checked" } else { "generated" };
-    eprintln!("{verb} {} file(s) from specs/ in {:.0} ms", outputs.len(), elapsed.as_secs_f64() * 1000.0);
+    eprintln!(
+        "{verb} {} file(s) from specs/ in {:.0} ms",
+        outputs.len(),
+        elapsed.as_secs_f64() * 1000.0
+    );
     ExitCode::SUCCESS
 }

@@ -22,7 +22,11 @@ pub struct Credentials {
 impl Credentials {
     /// An AccessKey pair.
     pub fn new(access_key_id: impl Into<SecretString>, access_key_secret: impl Into<SecretString>) -> Self {
-        Self { access_key_id: access_key_id.into(), access_key_secret: access_key_secret.into(), security_token: None }
+        Self {
+            access_key_id: access_key_id.into(),
+            access_key_secret: access_key_secret.into(),
+            security_token: None,
+        }
     }
 
     /// STS credentials: the token is sent as `x-acs-security-token` and signed.
@@ -31,7 +35,10 @@ impl Credentials {
         access_key_secret: impl Into<SecretString>,
         security_token: impl Into<SecretString>,
     ) -> Self {
-        Self { security_token: Some(security_token.into()), ..Self::new(access_key_id, access_key_secret) }
+        Self {
+            security_token: Some(security_token.into()),
+            ..Self::new(access_key_id, access_key_secret)
+        }
     }
 
     /// From `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and, if set,

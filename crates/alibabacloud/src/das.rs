@@ -23,8 +23,17 @@ pub struct DasClient {
 impl DasClient {
     /// A client with these settings. Without an endpoint it calls `https://das.cn-shanghai.aliyuncs.com`.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let b = runtime::build(config, meta::SERVICE, meta::API_VERSION, &meta::REGIONS, meta::DEFAULT_ENDPOINT)?;
-        Ok(Self { raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime), total_timeout: b.total_timeout })
+        let b = runtime::build(
+            config,
+            meta::SERVICE,
+            meta::API_VERSION,
+            &meta::REGIONS,
+            meta::DEFAULT_ENDPOINT,
+        )?;
+        Ok(Self {
+            raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime),
+            total_timeout: b.total_timeout,
+        })
     }
 
     /// A client with credentials from the `ALIBABA_CLOUD_*` environment variables and the default endpoint.
@@ -39,7 +48,10 @@ impl DasClient {
 
     /// `CreateKillInstanceSessionTask`: creates a task that terminates sessions of an RDS MySQL instance
     /// or PolarDB MySQL cluster. A reply with `Success: false` is an [`Error::Service`].
-    pub async fn create_kill_instance_session_task<R>(&self, request: R) -> Result<types::CreateKillInstanceSessionTaskResponse, Error>
+    pub async fn create_kill_instance_session_task<R>(
+        &self,
+        request: R,
+    ) -> Result<types::CreateKillInstanceSessionTaskResponse, Error>
     where
         R: TryInto<types::CreateKillInstanceSessionTaskRequest>,
         <R as TryInto<types::CreateKillInstanceSessionTaskRequest>>::Error: std::fmt::Display,
@@ -49,7 +61,11 @@ impl DasClient {
             let result = self.raw.create_kill_instance_session_task().body(request).send().await;
             let reply = finish(result, &AlibabaDialect).await?.into_inner();
             if reply.success == Some(false) {
-                return Err(failure(reply.code.map(|c| c.to_string()), reply.message, reply.request_id));
+                return Err(failure(
+                    reply.code.map(|c| c.to_string()),
+                    reply.message,
+                    reply.request_id,
+                ));
             }
             Ok(reply)
         };
@@ -67,7 +83,11 @@ impl DasClient {
         let call = async {
             let result = self.raw.kill_instance_all_session().body(request).send().await;
             let reply = finish(result, &AlibabaDialect).await?.into_inner();
-            if reply.success.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("false")) {
+            if reply
+                .success
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("false"))
+            {
                 return Err(failure(reply.code, reply.message, reply.request_id));
             }
             Ok(reply)
@@ -75,7 +95,11 @@ impl DasClient {
         self.run(op, call).await
     }
 
-    async fn run<T>(&self, op: &dbops_core::meta::Operation, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    async fn run<T>(
+        &self,
+        op: &dbops_core::meta::Operation,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
         let span = dbops_core::http::call_span(meta::PROVIDER, meta::SERVICE, op.name, self.raw.baseurl());
         with_total_timeout(self.total_timeout, call).instrument(span).await
     }
@@ -83,5 +107,12 @@ impl DasClient {
 
 /// A 200 reply that reports failure.
 fn failure(code: Option<String>, message: Option<String>, request_id: Option<String>) -> Error {
-    Error::Service(ServiceError { status: 200, code, message, request_id, host_id: None, recommend: None })
+    Error::Service(Box::new(ServiceError {
+        status: 200,
+        code,
+        message,
+        request_id,
+        host_id: None,
+        recommend: None,
+    }))
 }

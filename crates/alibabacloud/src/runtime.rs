@@ -37,8 +37,17 @@ pub(crate) fn build(
     let baseurl = config.resolve_endpoint(service, regions, Some(default_endpoint))?;
     let (credentials, http) = config.into_parts();
     let reqwest = http.build_client()?;
-    let runtime = Runtime { credentials: Arc::new(credentials), api_version, retry: http.retry.clone() };
-    Ok(Built { baseurl, reqwest, runtime, total_timeout: http.total_timeout })
+    let runtime = Runtime {
+        credentials: Arc::new(credentials),
+        api_version,
+        retry: http.retry.clone(),
+    };
+    Ok(Built {
+        baseurl,
+        reqwest,
+        runtime,
+        total_timeout: http.total_timeout,
+    })
 }
 
 /// The runtime the generated client calls through its hooks.
@@ -62,13 +71,20 @@ impl Runtime {
     /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers.
     pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Violation> {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
-        let action = op.rpc_action.ok_or_else(|| Violation::new("operation", "has no RPC action"))?;
+        let action = op
+            .rpc_action
+            .ok_or_else(|| Violation::new("operation", "has no RPC action"))?;
         let body: Value = request
             .body()
             .and_then(reqwest::Body::as_bytes)
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or(Value::Object(Default::default()));
-        op.validate(&RequestView { path: request.url().path(), query: &[], headers: request.headers(), body: Some(&body) })?;
+        op.validate(&RequestView {
+            path: request.url().path(),
+            query: &[],
+            headers: request.headers(),
+            body: Some(&body),
+        })?;
 
         let params = rpc_parameters(&body);
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -76,7 +92,11 @@ impl Runtime {
         signer::canonical_query_into(&mut query, &pairs);
         let url = request.url_mut();
         // The pseudo path `/{Action}` only kept the operations apart for the generator.
-        let base = url.path().rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_default();
+        let base = url
+            .path()
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or_default();
         url.set_path(&format!("{base}/"));
         url.set_query((!query.is_empty()).then_some(query.as_str()));
 
@@ -113,7 +133,11 @@ impl Runtime {
         if let Ok(v) = HeaderValue::from_str(nonce) {
             headers.insert(X_ACS_NONCE.clone(), v);
         }
-        if let Some(token) = creds.security_token.as_ref().and_then(|t| HeaderValue::from_str(t.expose()).ok()) {
+        if let Some(token) = creds
+            .security_token
+            .as_ref()
+            .and_then(|t| HeaderValue::from_str(t.expose()).ok())
+        {
             headers.insert(X_ACS_SECURITY_TOKEN.clone(), token);
         }
         let authorization = authorization(request, creds.access_key_id.expose(), creds.access_key_secret.expose());
@@ -156,14 +180,20 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, access_key
     let mut headers: Vec<(&str, &str)> = vec![("host", &host)];
     for (name, value) in request.headers() {
         let n = name.as_str();
-        if n.starts_with("x-acs-") || name == reqwest::header::CONTENT_TYPE {
-            if let Ok(v) = value.to_str() {
-                headers.push((n, v));
-            }
+        if (n.starts_with("x-acs-") || name == reqwest::header::CONTENT_TYPE)
+            && let Ok(v) = value.to_str()
+        {
+            headers.push((n, v));
         }
     }
     let hashed = header_str(request.headers(), "x-acs-content-sha256").unwrap_or(EMPTY_SHA256);
-    let req = SignableRequest { method: request.method().as_str(), path: url.path(), query: &query, headers: &headers, hashed_payload: hashed };
+    let req = SignableRequest {
+        method: request.method().as_str(),
+        path: url.path(),
+        query: &query,
+        headers: &headers,
+        hashed_payload: hashed,
+    };
     signer::sign(&req, access_key_secret).authorization(access_key_id)
 }
 
@@ -178,7 +208,9 @@ pub struct AlibabaDialect;
 
 impl Dialect for AlibabaDialect {
     fn is_throttling(&self, _status: StatusCode, body: &[u8]) -> bool {
-        parse_error(body).and_then(|e| e.code).is_some_and(|c| is_throttling_code(&c))
+        parse_error(body)
+            .and_then(|e| e.code)
+            .is_some_and(|c| is_throttling_code(&c))
     }
 
     fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError {
@@ -187,7 +219,9 @@ impl Dialect for AlibabaDialect {
             status: status.as_u16(),
             code: e.code,
             message: e.message,
-            request_id: e.request_id.or_else(|| header_str(headers, "x-acs-request-id").map(str::to_string)),
+            request_id: e
+                .request_id
+                .or_else(|| header_str(headers, "x-acs-request-id").map(str::to_string)),
             host_id: e.host_id,
             recommend: e.recommend,
         }

@@ -43,7 +43,10 @@ pub struct Signature {
 impl Signature {
     /// The `Authorization` header value.
     pub fn authorization(&self, access_key_id: &str) -> String {
-        format!("{ALGORITHM} Credential={access_key_id},SignedHeaders={},Signature={}", self.signed_headers, self.signature)
+        format!(
+            "{ALGORITHM} Credential={access_key_id},SignedHeaders={},Signature={}",
+            self.signed_headers, self.signature
+        )
     }
 }
 
@@ -70,7 +73,11 @@ pub fn canonical_request(req: &SignableRequest<'_>) -> (String, String) {
     out.push('\n');
     canonical_query_into(&mut out, req.query);
     out.push('\n');
-    let mut headers: Vec<(String, &str)> = req.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.trim())).collect();
+    let mut headers: Vec<(String, &str)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim()))
+        .collect();
     headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     headers.dedup_by(|a, b| a.0 == b.0);
     let mut signed = String::with_capacity(128);
@@ -102,7 +109,10 @@ pub fn sign(req: &SignableRequest<'_>, access_key_secret: &str) -> Signature {
     mac.update(sts.as_bytes());
     let mut signature = String::with_capacity(64);
     push_hex(&mut signature, &mac.finalize().into_bytes());
-    Signature { signed_headers, signature }
+    Signature {
+        signed_headers,
+        signature,
+    }
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
@@ -130,15 +140,27 @@ mod tests {
         let req = SignableRequest {
             method: "POST",
             path: "/",
-            query: &[("RegionId", "cn-shanghai"), ("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd")],
+            query: &[
+                ("RegionId", "cn-shanghai"),
+                ("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"),
+            ],
             headers: &VECTOR_HEADERS,
             hashed_payload: EMPTY_SHA256,
         };
         let (canonical, signed) = canonical_request(&req);
-        assert_eq!(signed, "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version");
-        assert_eq!(hex_sha256(canonical.as_bytes()), "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259");
+        assert_eq!(
+            signed,
+            "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+        );
+        assert_eq!(
+            hex_sha256(canonical.as_bytes()),
+            "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
+        );
         let sig = sign(&req, "YourAccessKeySecret");
-        assert_eq!(sig.signature, "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0");
+        assert_eq!(
+            sig.signature,
+            "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
+        );
         assert_eq!(
             sig.authorization("YourAccessKeyId"),
             "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;x-acs-action;x-acs-content-sha256;\
@@ -156,11 +178,27 @@ mod tests {
     fn canonical_query_edge_cases() {
         let cases: [(&str, &[(&str, &str)], &str); 6] = [
             ("empty value", &[("NodeId", ""), ("A", "1")], "A=1&NodeId="),
-            ("reserved characters", &[("DbUserPassword", "p@ss w*rd+/=&")], "DbUserPassword=p%40ss%20w%2Ard%2B%2F%3D%26"),
+            (
+                "reserved characters",
+                &[("DbUserPassword", "p@ss w*rd+/=&")],
+                "DbUserPassword=p%40ss%20w%2Ard%2B%2F%3D%26",
+            ),
             ("unicode", &[("DbUser", "用户")], "DbUser=%E7%94%A8%E6%88%B7"),
-            ("JSON-array text", &[("IgnoredUsers", "[\"u1\",\"u 2\"]")], "IgnoredUsers=%5B%22u1%22%2C%22u%202%22%5D"),
-            ("integer array", &[("SessionIds", "[10805639,10805623]")], "SessionIds=%5B10805639%2C10805623%5D"),
-            ("sorted bytewise: uppercase before lowercase", &[("b", "1"), ("B", "2"), ("a", "3")], "B=2&a=3&b=1"),
+            (
+                "JSON-array text",
+                &[("IgnoredUsers", "[\"u1\",\"u 2\"]")],
+                "IgnoredUsers=%5B%22u1%22%2C%22u%202%22%5D",
+            ),
+            (
+                "integer array",
+                &[("SessionIds", "[10805639,10805623]")],
+                "SessionIds=%5B10805639%2C10805623%5D",
+            ),
+            (
+                "sorted bytewise: uppercase before lowercase",
+                &[("b", "1"), ("B", "2"), ("a", "3")],
+                "B=2&a=3&b=1",
+            ),
         ];
         for (what, query, want) in cases {
             assert_eq!(query_line(query), want, "{what}");
@@ -171,10 +209,19 @@ mod tests {
     fn host_with_port_is_signed_as_given() {
         let mut headers = VECTOR_HEADERS;
         headers[0] = ("host", "127.0.0.1:8443");
-        let req = SignableRequest { method: "POST", path: "/", query: &[], headers: &headers, hashed_payload: EMPTY_SHA256 };
+        let req = SignableRequest {
+            method: "POST",
+            path: "/",
+            query: &[],
+            headers: &headers,
+            hashed_payload: EMPTY_SHA256,
+        };
         let (canonical, _) = canonical_request(&req);
         assert!(canonical.contains("\nhost:127.0.0.1:8443\n"));
-        let default_host = SignableRequest { headers: &VECTOR_HEADERS, ..req };
+        let default_host = SignableRequest {
+            headers: &VECTOR_HEADERS,
+            ..req
+        };
         assert_ne!(sign(&req, "k"), sign(&default_host, "k"));
     }
 }

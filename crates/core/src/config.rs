@@ -31,7 +31,12 @@ impl<C: EnvCredentials> ClientConfig<C> {
 impl<C> ClientConfig<C> {
     /// Settings with these credentials, default timeouts and retries, no region and no endpoint.
     pub fn new(credentials: C) -> Self {
-        Self { credentials, region: None, endpoint: None, http: HttpConfig::default() }
+        Self {
+            credentials,
+            region: None,
+            endpoint: None,
+            http: HttpConfig::default(),
+        }
     }
 
     /// The region; its endpoint comes from the service's region table.
@@ -88,19 +93,27 @@ impl<C> ClientConfig<C> {
 
     /// The endpoint: the explicit one if set, else the region's from `regions`, else `default` if
     /// the service has one. Checked for scheme and shape.
-    pub fn resolve_endpoint(&self, service: &str, regions: &[(&str, &str)], default: Option<&str>) -> Result<String, Error> {
+    pub fn resolve_endpoint(
+        &self,
+        service: &str,
+        regions: &[(&str, &str)],
+        default: Option<&str>,
+    ) -> Result<String, Error> {
         if let Some(endpoint) = &self.endpoint {
             return self.http.endpoint(endpoint);
         }
         match (&self.region, default) {
             (Some(region), _) => match regions.iter().find(|(r, _)| r == region) {
                 Some((_, url)) => self.http.endpoint(url),
-                None if regions.is_empty() => {
-                    Err(Error::Config(format!("{service} has no regional endpoints; leave the region unset or set an endpoint")))
-                }
+                None if regions.is_empty() => Err(Error::Config(format!(
+                    "{service} has no regional endpoints; leave the region unset or set an endpoint"
+                ))),
                 None => {
                     let known: Vec<&str> = regions.iter().map(|(r, _)| *r).collect();
-                    Err(Error::Config(format!("unknown {service} region `{region}`; known regions: {}", known.join(", "))))
+                    Err(Error::Config(format!(
+                        "unknown {service} region `{region}`; known regions: {}",
+                        known.join(", ")
+                    )))
                 }
             },
             (None, Some(url)) => self.http.endpoint(url),
@@ -118,7 +131,10 @@ impl<C> ClientConfig<C> {
 mod tests {
     use super::*;
 
-    const REGIONS: [(&str, &str); 2] = [("r-1", "https://svc.r-1.example.com"), ("r-2", "https://svc.other.example.com")];
+    const REGIONS: [(&str, &str); 2] = [
+        ("r-1", "https://svc.r-1.example.com"),
+        ("r-2", "https://svc.other.example.com"),
+    ];
 
     #[test]
     fn endpoint_resolution_table() {
@@ -126,17 +142,53 @@ mod tests {
         let cases: Vec<(ClientConfig<()>, Option<&str>, Result<&str, &str>)> = vec![
             (c().region("r-1"), None, Ok("https://svc.r-1.example.com")),
             (c().region("r-2"), None, Ok("https://svc.other.example.com")),
-            (c().region("r-9"), None, Err("client configuration: unknown svc region `r-9`; known regions: r-1, r-2")),
-            (c(), None, Err("client configuration: choose a region or an endpoint for svc")),
-            (c(), Some("https://default.example.com"), Ok("https://default.example.com")),
-            (c().region("r-9").endpoint("https://private.example.com/"), None, Ok("https://private.example.com")),
-            (c().endpoint("http://127.0.0.1:8080"), None, Err("client configuration: endpoint `http://127.0.0.1:8080` uses plain http; use https, or allow http explicitly for a test endpoint")),
-            (c().endpoint("http://127.0.0.1:8080").allow_http(true), None, Ok("http://127.0.0.1:8080")),
-            (c().endpoint("ftp://x"), None, Err("client configuration: endpoint `ftp://x` has scheme `ftp`; https is required")),
-            (c().endpoint("https://h/?a=1"), None, Err("client configuration: an endpoint may not carry user info, a query or a fragment")),
+            (
+                c().region("r-9"),
+                None,
+                Err("client configuration: unknown svc region `r-9`; known regions: r-1, r-2"),
+            ),
+            (
+                c(),
+                None,
+                Err("client configuration: choose a region or an endpoint for svc"),
+            ),
+            (
+                c(),
+                Some("https://default.example.com"),
+                Ok("https://default.example.com"),
+            ),
+            (
+                c().region("r-9").endpoint("https://private.example.com/"),
+                None,
+                Ok("https://private.example.com"),
+            ),
+            (
+                c().endpoint("http://127.0.0.1:8080"),
+                None,
+                Err(
+                    "client configuration: endpoint `http://127.0.0.1:8080` uses plain http; use https, or allow http explicitly for a test endpoint",
+                ),
+            ),
+            (
+                c().endpoint("http://127.0.0.1:8080").allow_http(true),
+                None,
+                Ok("http://127.0.0.1:8080"),
+            ),
+            (
+                c().endpoint("ftp://x"),
+                None,
+                Err("client configuration: endpoint `ftp://x` has scheme `ftp`; https is required"),
+            ),
+            (
+                c().endpoint("https://h/?a=1"),
+                None,
+                Err("client configuration: an endpoint may not carry user info, a query or a fragment"),
+            ),
         ];
         for (config, default, want) in cases {
-            let got = config.resolve_endpoint("svc", &REGIONS, default).map_err(|e| e.to_string());
+            let got = config
+                .resolve_endpoint("svc", &REGIONS, default)
+                .map_err(|e| e.to_string());
             assert_eq!(got.as_deref().map_err(String::as_str), want);
         }
     }

@@ -46,7 +46,7 @@ pub enum Error {
     /// The client is misconfigured (credentials, region, endpoint). Nothing was sent.
     Config(String),
     /// The service answered with an error (including a 200 reply that reports failure).
-    Service(ServiceError),
+    Service(Box<ServiceError>),
     /// No complete reply within the configured timeout.
     Timeout,
     /// The connection failed: refused, reset, TLS, DNS. The error's URL has been removed.
@@ -89,7 +89,11 @@ impl Error {
     /// A transport error, stripped of its URL (which may carry secrets in its query).
     pub fn transport(e: reqwest::Error) -> Self {
         let e = e.without_url();
-        if e.is_timeout() { Error::Timeout } else { Error::Transport(e) }
+        if e.is_timeout() {
+            Error::Timeout
+        } else {
+            Error::Transport(e)
+        }
     }
 }
 
@@ -109,7 +113,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Decode { status: Some(s), message } => write!(f, "unreadable reply (HTTP {s}): {message}"),
+            Error::Decode {
+                status: Some(s),
+                message,
+            } => write!(f, "unreadable reply (HTTP {s}): {message}"),
             Error::Decode { status: None, message } => write!(f, "unreadable reply: {message}"),
         }
     }

@@ -53,7 +53,8 @@ impl HttpConfig {
     /// Checks an endpoint: an absolute `https` URL (or `http` when allowed), no credentials, query or
     /// fragment. Returns it without a trailing `/`.
     pub fn endpoint(&self, endpoint: &str) -> Result<String, Error> {
-        let url = Url::parse(endpoint).map_err(|e| Error::Config(format!("endpoint `{endpoint}` is not a URL: {e}")))?;
+        let url =
+            Url::parse(endpoint).map_err(|e| Error::Config(format!("endpoint `{endpoint}` is not a URL: {e}")))?;
         match url.scheme() {
             "https" => {}
             "http" if self.allow_http => {}
@@ -62,13 +63,19 @@ impl HttpConfig {
                     "endpoint `{endpoint}` uses plain http; use https, or allow http explicitly for a test endpoint"
                 )));
             }
-            other => return Err(Error::Config(format!("endpoint `{endpoint}` has scheme `{other}`; https is required"))),
+            other => {
+                return Err(Error::Config(format!(
+                    "endpoint `{endpoint}` has scheme `{other}`; https is required"
+                )));
+            }
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(Error::Config(format!("endpoint `{endpoint}` has no host")));
         }
         if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config("an endpoint may not carry user info, a query or a fragment".into()));
+            return Err(Error::Config(
+                "an endpoint may not carry user info, a query or a fragment".into(),
+            ));
         }
         Ok(url.as_str().trim_end_matches('/').to_string())
     }
@@ -128,7 +135,10 @@ where
                 let headers = resp.headers().clone();
                 let body = resp.bytes().await.map_err(reqwest::Error::without_url)?;
                 let throttled = dialect.is_throttling(status, &body);
-                let retry_after = headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+                let retry_after = headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
                 let wait_ok = retry_after.is_none_or(|d| d <= policy.max_retry_after);
                 let retry = !last && wait_ok && (throttled || (policy.retry_server_errors && status.is_server_error()));
                 tracing::debug!(attempt, status = status.as_u16(), throttled, retry, "error reply");
@@ -191,20 +201,35 @@ pub async fn finish<T, E>(
             if e.is_timeout() {
                 Err(Error::Timeout)
             } else {
-                Err(Error::Decode { status: e.status().map(|s| s.as_u16()), message: format!("cannot read the body: {e}") })
+                Err(Error::Decode {
+                    status: e.status().map(|s| s.as_u16()),
+                    message: format!("cannot read the body: {e}"),
+                })
             }
         }
         Err(P::InvalidResponsePayload(bytes, e)) => Err(Error::Decode {
             status: None,
-            message: if bytes.is_empty() { "empty body where JSON was expected".into() } else { format!("malformed JSON: {e}") },
+            message: if bytes.is_empty() {
+                "empty body where JSON was expected".into()
+            } else {
+                format!("malformed JSON: {e}")
+            },
         }),
-        Err(P::ErrorResponse(v)) => Err(Error::Decode { status: Some(v.status().as_u16()), message: "unexpected error reply".into() }),
+        Err(P::ErrorResponse(v)) => Err(Error::Decode {
+            status: Some(v.status().as_u16()),
+            message: "unexpected error reply".into(),
+        }),
         Err(P::UnexpectedResponse(resp)) => {
             let status = resp.status();
             let headers = resp.headers().clone();
             match resp.bytes().await {
-                Ok(body) if !status.is_success() => Err(Error::Service(dialect.service_error(status, &headers, &body))),
-                Ok(_) => Err(Error::Decode { status: Some(status.as_u16()), message: "success status not declared by the spec".into() }),
+                Ok(body) if !status.is_success() => {
+                    Err(Error::Service(Box::new(dialect.service_error(status, &headers, &body))))
+                }
+                Ok(_) => Err(Error::Decode {
+                    status: Some(status.as_u16()),
+                    message: "success status not declared by the spec".into(),
+                }),
                 Err(e) => Err(Error::transport(e)),
             }
         }
@@ -225,7 +250,10 @@ pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The span every call runs in. `attempt`, `status` and `request_id` are filled in as the call goes;
 /// no field ever holds a secret (the endpoint is reduced to its host).
 pub fn call_span(provider: &str, service: &str, operation: &str, endpoint: &str) -> tracing::Span {
-    let host = Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+    let host = Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
     tracing::info_span!(
         "dbops.call",
         provider,

@@ -46,7 +46,10 @@ pub struct Pattern {
 
 impl Pattern {
     pub const fn new(source: &'static str) -> Self {
-        Self { source, compiled: OnceLock::new() }
+        Self {
+            source,
+            compiled: OnceLock::new(),
+        }
     }
 
     /// The pattern as written in the spec.
@@ -56,7 +59,10 @@ impl Pattern {
 
     fn matches(&self, s: &str) -> bool {
         // A pattern that does not compile rejects everything rather than letting anything through.
-        self.compiled.get_or_init(|| regress::Regex::new(self.source).ok()).as_ref().is_some_and(|re| re.find(s).is_some())
+        self.compiled
+            .get_or_init(|| regress::Regex::new(self.source).ok())
+            .as_ref()
+            .is_some_and(|re| re.find(s).is_some())
     }
 }
 
@@ -77,7 +83,10 @@ pub enum Check {
     Minimum(i64),
     Maximum(i64),
     /// The string is the decimal text of an integer in `min..=max`.
-    IntegerText { min: i64, max: i64 },
+    IntegerText {
+        min: i64,
+        max: i64,
+    },
     /// At least one of these body properties is present and non-empty.
     AtLeastOneOf(&'static [&'static str]),
 }
@@ -102,7 +111,10 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self { field: field.into(), rule: rule.into() }
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
     }
 
     /// Reads back the text made by `Display` (`field: rule`); the generated client carries violations
@@ -196,24 +208,38 @@ fn check_value(rule: &Rule, name: &str, v: &Value) -> Result<(), Violation> {
 
 fn check_one(check: &Check, v: &Value) -> Result<(), String> {
     match (check, v) {
-        (Check::Pattern(p), Value::String(s)) if !p.matches(s) => Err(format!("must match the pattern `{}`", p.source())),
+        (Check::Pattern(p), Value::String(s)) if !p.matches(s) => {
+            Err(format!("must match the pattern `{}`", p.source()))
+        }
         (Check::MinLength(n), Value::String(s)) if (s.chars().count() as u64) < *n => {
             Err(format!("must be at least {n} character{} long", plural(*n)))
         }
         (Check::MaxLength(n), Value::String(s)) if (s.chars().count() as u64) > *n => {
             Err(format!("must be at most {n} character{} long", plural(*n)))
         }
-        (Check::MinItems(n), Value::Array(a)) if (a.len() as u64) < *n => Err(format!("must hold at least {n} item{}", plural(*n))),
-        (Check::MaxItems(n), Value::Array(a)) if (a.len() as u64) > *n => Err(format!("must hold at most {n} item{}", plural(*n))),
-        (Check::Minimum(n), Value::Number(x)) if x.as_i64().is_some_and(|x| x < *n) => Err(format!("must be at least {n}")),
-        (Check::Maximum(n), Value::Number(x)) if x.as_i64().is_some_and(|x| x > *n) || x.as_u64().is_some_and(|x| x > *n as u64) => {
+        (Check::MinItems(n), Value::Array(a)) if (a.len() as u64) < *n => {
+            Err(format!("must hold at least {n} item{}", plural(*n)))
+        }
+        (Check::MaxItems(n), Value::Array(a)) if (a.len() as u64) > *n => {
+            Err(format!("must hold at most {n} item{}", plural(*n)))
+        }
+        (Check::Minimum(n), Value::Number(x)) if x.as_i64().is_some_and(|x| x < *n) => {
+            Err(format!("must be at least {n}"))
+        }
+        (Check::Maximum(n), Value::Number(x))
+            if x.as_i64().is_some_and(|x| x > *n) || x.as_u64().is_some_and(|x| x > *n as u64) =>
+        {
             Err(format!("must be at most {n}"))
         }
         (Check::IntegerText { min, max }, Value::String(s)) => {
             let ok = !s.is_empty()
                 && s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
                 && s.parse::<i64>().is_ok_and(|x| (*min..=*max).contains(&x));
-            if ok { Ok(()) } else { Err(format!("must be the decimal text of an integer from {min} to {max}")) }
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("must be the decimal text of an integer from {min} to {max}"))
+            }
         }
         _ => Ok(()),
     }
@@ -240,11 +266,34 @@ mod tests {
     use serde_json::json;
 
     static RULES: [Rule; 5] = [
-        Rule { loc: Loc::Body(""), each: false, check: Check::AtLeastOneOf(&["ids", "user"]) },
-        Rule { loc: Loc::Path("id"), each: false, check: Check::Pattern(Pattern::new("^[a-z0-9]{4}$")) },
-        Rule { loc: Loc::Body("ids"), each: true, check: Check::IntegerText { min: 0, max: 2_147_483_647 } },
-        Rule { loc: Loc::Body("ids"), each: false, check: Check::MaxItems(3) },
-        Rule { loc: Loc::Body("user"), each: false, check: Check::MinLength(2) },
+        Rule {
+            loc: Loc::Body(""),
+            each: false,
+            check: Check::AtLeastOneOf(&["ids", "user"]),
+        },
+        Rule {
+            loc: Loc::Path("id"),
+            each: false,
+            check: Check::Pattern(Pattern::new("^[a-z0-9]{4}$")),
+        },
+        Rule {
+            loc: Loc::Body("ids"),
+            each: true,
+            check: Check::IntegerText {
+                min: 0,
+                max: 2_147_483_647,
+            },
+        },
+        Rule {
+            loc: Loc::Body("ids"),
+            each: false,
+            check: Check::MaxItems(3),
+        },
+        Rule {
+            loc: Loc::Body("user"),
+            each: false,
+            check: Check::MinLength(2),
+        },
     ];
     static OP: Operation = Operation {
         name: "Op",
@@ -258,7 +307,12 @@ mod tests {
 
     fn run(path: &str, body: Value) -> Result<(), Violation> {
         let headers = reqwest::header::HeaderMap::new();
-        OP.validate(&RequestView { path, query: &[], headers: &headers, body: Some(&body) })
+        OP.validate(&RequestView {
+            path,
+            query: &[],
+            headers: &headers,
+            body: Some(&body),
+        })
     }
 
     #[test]
@@ -266,15 +320,51 @@ mod tests {
         let cases: Vec<(&str, Value, Option<(&str, &str)>)> = vec![
             ("/v1/ab12/things", json!({"ids": ["0", "2147483647"]}), None),
             ("/prefix/v1/ab12/things", json!({"user": "bob"}), None),
-            ("/v1/ab12/things", json!({}), Some(("ids, user", "at least one of ids, user must be given and non-empty"))),
-            ("/v1/ab12/things", json!({"ids": [], "user": ""}), Some(("ids, user", "at least one of ids, user must be given and non-empty"))),
-            ("/v1/AB12/things", json!({"user": "bob"}), Some(("id", "must match the pattern `^[a-z0-9]{4}$`"))),
-            ("/v1/ab%2F2/things", json!({"user": "bob"}), Some(("id", "must match the pattern `^[a-z0-9]{4}$`"))),
-            ("/v1/ab12/things", json!({"ids": ["1", "2147483648"]}), Some(("ids[1]", "must be the decimal text of an integer from 0 to 2147483647"))),
-            ("/v1/ab12/things", json!({"ids": ["-1"]}), Some(("ids[0]", "must be the decimal text of an integer from 0 to 2147483647"))),
-            ("/v1/ab12/things", json!({"ids": ["1e3"]}), Some(("ids[0]", "must be the decimal text of an integer from 0 to 2147483647"))),
-            ("/v1/ab12/things", json!({"ids": ["1", "2", "3", "4"]}), Some(("ids", "must hold at most 3 items"))),
-            ("/v1/ab12/things", json!({"user": "é"}), Some(("user", "must be at least 2 characters long"))),
+            (
+                "/v1/ab12/things",
+                json!({}),
+                Some(("ids, user", "at least one of ids, user must be given and non-empty")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"ids": [], "user": ""}),
+                Some(("ids, user", "at least one of ids, user must be given and non-empty")),
+            ),
+            (
+                "/v1/AB12/things",
+                json!({"user": "bob"}),
+                Some(("id", "must match the pattern `^[a-z0-9]{4}$`")),
+            ),
+            (
+                "/v1/ab%2F2/things",
+                json!({"user": "bob"}),
+                Some(("id", "must match the pattern `^[a-z0-9]{4}$`")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"ids": ["1", "2147483648"]}),
+                Some(("ids[1]", "must be the decimal text of an integer from 0 to 2147483647")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"ids": ["-1"]}),
+                Some(("ids[0]", "must be the decimal text of an integer from 0 to 2147483647")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"ids": ["1e3"]}),
+                Some(("ids[0]", "must be the decimal text of an integer from 0 to 2147483647")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"ids": ["1", "2", "3", "4"]}),
+                Some(("ids", "must hold at most 3 items")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"user": "é"}),
+                Some(("user", "must be at least 2 characters long")),
+            ),
         ];
         for (path, body, want) in cases {
             let got = run(path, body.clone());
@@ -286,7 +376,10 @@ mod tests {
     #[test]
     fn violation_text_round_trips() {
         let v = Violation::new("process_ids[2]", "must be the decimal text of an integer from 0 to 5");
-        assert_eq!(v.to_string(), "invalid `process_ids[2]`: must be the decimal text of an integer from 0 to 5");
+        assert_eq!(
+            v.to_string(),
+            "invalid `process_ids[2]`: must be the decimal text of an integer from 0 to 5"
+        );
         assert_eq!(Violation::parse(&v.to_string()), Some(v));
         assert_eq!(Violation::parse("something else"), None);
     }

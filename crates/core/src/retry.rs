@@ -40,7 +40,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        Self { max_attempts: 1, ..Self::default() }
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// The wait before attempt `next` (2 for the first retry): exponential backoff with "equal jitter"
@@ -68,11 +71,20 @@ mod tests {
         let p = RetryPolicy::default();
         for _ in 0..200 {
             let d2 = p.delay(2, None);
-            assert!(d2 >= Duration::from_millis(100) && d2 <= Duration::from_millis(200), "{d2:?}");
+            assert!(
+                d2 >= Duration::from_millis(100) && d2 <= Duration::from_millis(200),
+                "{d2:?}"
+            );
             let d3 = p.delay(3, None);
-            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400), "{d3:?}");
+            assert!(
+                d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400),
+                "{d3:?}"
+            );
             let d30 = p.delay(30, None);
-            assert!(d30 >= Duration::from_millis(2500) && d30 <= Duration::from_secs(5), "{d30:?}");
+            assert!(
+                d30 >= Duration::from_millis(2500) && d30 <= Duration::from_secs(5),
+                "{d30:?}"
+            );
         }
     }
 

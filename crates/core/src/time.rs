@@ -28,7 +28,14 @@ impl UtcDateTime {
         let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
         let year = yoe + era * 400 + i64::from(month <= 2);
-        Self { year, month, day, hour: rem / 3600, minute: rem / 60 % 60, second: rem % 60 }
+        Self {
+            year,
+            month,
+            day,
+            hour: rem / 3600,
+            minute: rem / 60 % 60,
+            second: rem % 60,
+        }
     }
 
     /// From a system time (times before 1970 are clamped to the epoch).
@@ -38,7 +45,10 @@ impl UtcDateTime {
 
     /// `YYYYMMDDTHHMMSSZ`, the Huawei `X-Sdk-Date` layout.
     pub fn basic(&self) -> String {
-        format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", self.year, self.month, self.day, self.hour, self.minute, self.second)
+        format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the Alibaba `x-acs-date` layout (ISO 8601 extended).

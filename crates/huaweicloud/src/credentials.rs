@@ -36,9 +36,17 @@ pub struct Credentials {
 
 impl Credentials {
     /// Permanent AK/SK.
-    pub fn new(access_key: impl Into<SecretString>, secret_key: impl Into<SecretString>, project_id: impl Into<String>) -> Self {
+    pub fn new(
+        access_key: impl Into<SecretString>,
+        secret_key: impl Into<SecretString>,
+        project_id: impl Into<String>,
+    ) -> Self {
         Self {
-            auth: Auth::AkSk { access_key: access_key.into(), secret_key: secret_key.into(), security_token: None },
+            auth: Auth::AkSk {
+                access_key: access_key.into(),
+                secret_key: secret_key.into(),
+                security_token: None,
+            },
             project_id: project_id.into(),
         }
     }
@@ -62,7 +70,10 @@ impl Credentials {
 
     /// An IAM token (`X-Auth-Token`); no signature is computed.
     pub fn iam_token(token: impl Into<SecretString>, project_id: impl Into<String>) -> Self {
-        Self { auth: Auth::Token(token.into()), project_id: project_id.into() }
+        Self {
+            auth: Auth::Token(token.into()),
+            project_id: project_id.into(),
+        }
     }
 
     /// From `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID` and, if set,
@@ -81,8 +92,17 @@ impl Credentials {
         let access_key = SecretString::new(get(ENV_AK)?);
         let secret_key = SecretString::new(get(ENV_SK)?);
         let project_id = get(ENV_PROJECT_ID)?;
-        let security_token = lookup(ENV_SECURITY_TOKEN).filter(|v| !v.trim().is_empty()).map(SecretString::new);
-        Ok(Self { auth: Auth::AkSk { access_key, secret_key, security_token }, project_id })
+        let security_token = lookup(ENV_SECURITY_TOKEN)
+            .filter(|v| !v.trim().is_empty())
+            .map(SecretString::new);
+        Ok(Self {
+            auth: Auth::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            },
+            project_id,
+        })
     }
 
     /// The project id.
@@ -103,7 +123,10 @@ impl fmt::Debug for Auth {
                 .debug_struct("AkSk")
                 .field("access_key", &dbops_core::secret::MASK)
                 .field("secret_key", &dbops_core::secret::MASK)
-                .field("security_token", &security_token.as_ref().map(|_| dbops_core::secret::MASK))
+                .field(
+                    "security_token",
+                    &security_token.as_ref().map(|_| dbops_core::secret::MASK),
+                )
                 .finish(),
             Auth::Token(_) => f.debug_tuple("Token").field(&dbops_core::secret::MASK).finish(),
         }
@@ -112,6 +135,9 @@ impl fmt::Debug for Auth {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials").field("auth", &self.auth).field("project_id", &self.project_id).finish()
+        f.debug_struct("Credentials")
+            .field("auth", &self.auth)
+            .field("project_id", &self.project_id)
+            .finish()
     }
 }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use dbops_core::Error;
-use progenitor_client::ClientInfo;
 use dbops_core::http::{finish, with_total_timeout};
+use progenitor_client::ClientInfo;
 use tracing::Instrument;
 
 use crate::generated::dds as raw;
@@ -23,7 +23,10 @@ impl DdsClient {
     /// A client with these settings; fails on unknown regions, bad endpoints and plain http unless allowed.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let b = runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
-        Ok(Self { raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime), total_timeout: b.total_timeout })
+        Ok(Self {
+            raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime),
+            total_timeout: b.total_timeout,
+        })
     }
 
     /// A client for `region` with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
@@ -39,10 +42,22 @@ impl DdsClient {
     /// Kills the given sessions on node `node_id` (a mongos, shard or config node of a cluster, or the
     /// primary or a secondary of a replica set). The project id comes from the credentials.
     pub async fn delete_session(&self, node_id: &str, body: types::DeleteSessionRequestBody) -> Result<(), Error> {
-        let span = dbops_core::http::call_span(meta::PROVIDER, meta::SERVICE, meta::DELETE_SESSION.name, self.raw.baseurl());
+        let span = dbops_core::http::call_span(
+            meta::PROVIDER,
+            meta::SERVICE,
+            meta::DELETE_SESSION.name,
+            self.raw.baseurl(),
+        );
         let call = async {
             let project_id = self.raw.inner().project_id();
-            let result = self.raw.delete_session().project_id(project_id).node_id(node_id).body(body).send().await;
+            let result = self
+                .raw
+                .delete_session()
+                .project_id(project_id)
+                .node_id(node_id)
+                .body(body)
+                .send()
+                .await;
             finish(result, &HuaweiDialect).await.map(|_| ())
         };
         with_total_timeout(self.total_timeout, call).instrument(span).await

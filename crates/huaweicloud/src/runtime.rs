@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-
 use dbops_core::http::{Dialect, header_str};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::time::UtcDateTime;
@@ -28,8 +27,16 @@ pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&st
     let baseurl = config.resolve_endpoint(service, regions, None)?;
     let (credentials, http) = config.into_parts();
     let reqwest = http.build_client()?;
-    let runtime = Runtime { credentials: Arc::new(credentials), retry: http.retry.clone() };
-    Ok(Built { baseurl, reqwest, runtime, total_timeout: http.total_timeout })
+    let runtime = Runtime {
+        credentials: Arc::new(credentials),
+        retry: http.retry.clone(),
+    };
+    Ok(Built {
+        baseurl,
+        reqwest,
+        runtime,
+        total_timeout: http.total_timeout,
+    })
 }
 
 pub(crate) struct Built {
@@ -62,10 +69,17 @@ impl Runtime {
     pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Violation> {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         request.headers_mut().remove("api-version");
-        let body: Option<serde_json::Value> =
-            request.body().and_then(reqwest::Body::as_bytes).and_then(|b| serde_json::from_slice(b).ok());
+        let body: Option<serde_json::Value> = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .and_then(|b| serde_json::from_slice(b).ok());
         let query: Vec<(String, String)> = request.url().query_pairs().into_owned().collect();
-        op.validate(&RequestView { path: request.url().path(), query: &query, headers: request.headers(), body: body.as_ref() })?;
+        op.validate(&RequestView {
+            path: request.url().path(),
+            query: &query,
+            headers: request.headers(),
+            body: body.as_ref(),
+        })?;
         let project = HeaderValue::from_str(self.project_id())
             .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;
         request.headers_mut().insert(X_PROJECT_ID.clone(), project);
@@ -95,11 +109,18 @@ impl Runtime {
                     request.headers_mut().insert(X_AUTH_TOKEN.clone(), v);
                 }
             }
-            Auth::AkSk { access_key, secret_key, security_token } => {
+            Auth::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
                 let date = UtcDateTime::from_system(now).basic();
                 let headers = request.headers_mut();
                 headers.insert(X_SDK_DATE.clone(), HeaderValue::from_str(&date).expect("ASCII date"));
-                if let Some(token) = security_token.as_ref().and_then(|t| HeaderValue::from_str(t.expose()).ok()) {
+                if let Some(token) = security_token
+                    .as_ref()
+                    .and_then(|t| HeaderValue::from_str(t.expose()).ok())
+                {
                     headers.insert(X_SECURITY_TOKEN.clone(), token);
                 }
                 let authorization = authorization(request, access_key.expose(), secret_key.expose(), &date);
@@ -122,14 +143,21 @@ pub fn authorization(request: &reqwest::Request, access_key: &str, secret_key: &
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
     headers.push(("host", &host));
     for (name, value) in request.headers() {
-        if name != reqwest::header::AUTHORIZATION && !name.as_str().contains('_') {
-            if let Ok(v) = value.to_str() {
-                headers.push((name.as_str(), v));
-            }
+        if name != reqwest::header::AUTHORIZATION
+            && !name.as_str().contains('_')
+            && let Ok(v) = value.to_str()
+        {
+            headers.push((name.as_str(), v));
         }
     }
     let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
-    let req = SignableRequest { method: request.method().as_str(), path: url.path(), query: &query, headers: &headers, body };
+    let req = SignableRequest {
+        method: request.method().as_str(),
+        path: url.path(),
+        query: &query,
+        headers: &headers,
+        body,
+    };
     signer::sign(&req, secret_key, sdk_date).authorization(access_key)
 }
 

@@ -43,7 +43,10 @@ pub struct Signature {
 impl Signature {
     /// The `Authorization` header value.
     pub fn authorization(&self, access_key: &str) -> String {
-        format!("{ALGORITHM} Access={access_key}, SignedHeaders={}, Signature={}", self.signed_headers, self.signature)
+        format!(
+            "{ALGORITHM} Access={access_key}, SignedHeaders={}, Signature={}",
+            self.signed_headers, self.signature
+        )
     }
 }
 
@@ -74,7 +77,11 @@ pub fn canonical_request(req: &SignableRequest<'_>) -> (String, String) {
     out.push('\n');
 
     // CanonicalHeaders and SignedHeaders: lowercase names, sorted, trimmed values.
-    let mut headers: Vec<(String, &str)> = req.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.trim())).collect();
+    let mut headers: Vec<(String, &str)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim()))
+        .collect();
     headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     headers.dedup_by(|a, b| a.0 == b.0);
     let mut signed = String::with_capacity(64);
@@ -114,7 +121,10 @@ pub fn sign(req: &SignableRequest<'_>, secret_key: &str, sdk_date: &str) -> Sign
     mac.update(sts.as_bytes());
     let mut signature = String::with_capacity(64);
     push_hex(&mut signature, &mac.finalize().into_bytes());
-    Signature { signed_headers, signature }
+    Signature {
+        signed_headers,
+        signature,
+    }
 }
 
 #[cfg(test)]
@@ -133,14 +143,24 @@ mod tests {
             method: "GET",
             path: "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs",
             query: &[("limit", "2"), ("marker", "13551d6b-755d-4757-b956-536f674975c0")],
-            headers: &[("Content-Type", "application/json"), ("X-Sdk-Date", "20191115T033655Z"), ("host", "service.region.example.com")],
+            headers: &[
+                ("Content-Type", "application/json"),
+                ("X-Sdk-Date", "20191115T033655Z"),
+                ("host", "service.region.example.com"),
+            ],
             body: b"",
         };
         let (canonical, signed) = canonical_request(&req);
         assert_eq!(signed, "content-type;host;x-sdk-date");
-        assert_eq!(hex_sha256(&canonical), "b25362e603ee30f4f25e7858e8a7160fd36e803bb2dfe206278659d71a9bcd7a");
+        assert_eq!(
+            hex_sha256(&canonical),
+            "b25362e603ee30f4f25e7858e8a7160fd36e803bb2dfe206278659d71a9bcd7a"
+        );
         let sig = sign(&req, "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc", "20191115T033655Z");
-        assert_eq!(sig.signature, "7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe");
+        assert_eq!(
+            sig.signature,
+            "7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe"
+        );
         assert_eq!(
             sig.authorization("QTWAOYTTINDUT2QVKYUC"),
             "SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host;x-sdk-date, \
@@ -150,13 +170,30 @@ mod tests {
 
     #[test]
     fn python_sdk_vectors() {
-        let headers = [("host", "service.endpoint.myhuaweicloud.com"), ("x-sdk-date", "20200608T023900Z")];
+        let headers = [
+            ("host", "service.endpoint.myhuaweicloud.com"),
+            ("x-sdk-date", "20200608T023900Z"),
+        ];
         let cases: [(&str, &[u8], &str); 2] = [
-            ("GET", b"", "cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842"),
-            ("POST", br#"{"name":"test","id":1}"#, "436b1ac0a1ae03705934bb70ef2f2e09f7bfed2117d731a38235053199323a1f"),
+            (
+                "GET",
+                b"",
+                "cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842",
+            ),
+            (
+                "POST",
+                br#"{"name":"test","id":1}"#,
+                "436b1ac0a1ae03705934bb70ef2f2e09f7bfed2117d731a38235053199323a1f",
+            ),
         ];
         for (method, body, want) in cases {
-            let req = SignableRequest { method, path: "/resources", query: &[("size", "1")], headers: &headers, body };
+            let req = SignableRequest {
+                method,
+                path: "/resources",
+                query: &[("size", "1")],
+                headers: &headers,
+                body,
+            };
             let sig = sign(&req, "SecretKey", "20200608T023900Z");
             assert_eq!(sig.signed_headers, "host;x-sdk-date");
             assert_eq!(sig.signature, want, "{method}");
@@ -168,7 +205,13 @@ mod tests {
     }
 
     fn with(path: &'static str, query: &'static [(&'static str, &'static str)]) -> SignableRequest<'static> {
-        SignableRequest { method: "GET", path, query, headers: &[("host", "h")], body: b"" }
+        SignableRequest {
+            method: "GET",
+            path,
+            query,
+            headers: &[("host", "h")],
+            body: b"",
+        }
     }
 
     #[test]
@@ -182,7 +225,13 @@ mod tests {
             ("multi", "1"),
             ("multi", "2"),
         ];
-        let req = SignableRequest { method: "GET", path: "/", query: &query, headers: &[("host", "h")], body: b"" };
+        let req = SignableRequest {
+            method: "GET",
+            path: "/",
+            query: &query,
+            headers: &[("host", "h")],
+            body: b"",
+        };
         assert_eq!(
             canonical_line(&req, 2),
             "enable=true&limit=1&multi=1&multi=2&multi=3&path=%2Ftmp%2F123&test=%E4%B8%80%20%28%26%3D%3F%21%23%25.%2A%29"
@@ -193,13 +242,33 @@ mod tests {
     fn edge_cases_of_the_canonical_request() {
         // (description, request, line of the canonical request, expected)
         let cases = [
-            ("empty value keeps its '='", with("/a", &[("k", ""), ("a", "1")]), 2, "a=1&k="),
+            (
+                "empty value keeps its '='",
+                with("/a", &[("k", ""), ("a", "1")]),
+                2,
+                "a=1&k=",
+            ),
             ("no query is an empty line", with("/a", &[]), 2, ""),
-            ("reserved chars in values", with("/a", &[("q", "a+b c*~")]), 2, "q=a%2Bb%20c%2A~"),
-            ("path gains a trailing slash", with("/v3/p/instances/i/process", &[]), 1, "/v3/p/instances/i/process/"),
+            (
+                "reserved chars in values",
+                with("/a", &[("q", "a+b c*~")]),
+                2,
+                "q=a%2Bb%20c%2A~",
+            ),
+            (
+                "path gains a trailing slash",
+                with("/v3/p/instances/i/process", &[]),
+                1,
+                "/v3/p/instances/i/process/",
+            ),
             ("trailing slash kept once", with("/v3/p/", &[]), 1, "/v3/p/"),
             ("root path", with("/", &[]), 1, "/"),
-            ("encoded segments decoded then encoded", with("/a%20b/%E4%B8%80", &[]), 1, "/a%20b/%E4%B8%80/"),
+            (
+                "encoded segments decoded then encoded",
+                with("/a%20b/%E4%B8%80", &[]),
+                1,
+                "/a%20b/%E4%B8%80/",
+            ),
             ("reserved chars in segments", with("/a:b@c", &[]), 1, "/a%3Ab%40c/"),
         ];
         for (what, req, line, want) in cases {
@@ -210,7 +279,13 @@ mod tests {
     #[test]
     fn body_hash_covers_the_exact_bytes_even_for_delete() {
         let headers = [("host", "h"), ("x-sdk-date", "20200101T000000Z")];
-        let empty = SignableRequest { method: "DELETE", path: "/p", query: &[], headers: &headers, body: b"" };
+        let empty = SignableRequest {
+            method: "DELETE",
+            path: "/p",
+            query: &[],
+            headers: &headers,
+            body: b"",
+        };
         let (canonical, _) = canonical_request(&empty);
         assert!(canonical.ends_with("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
         let body = br#"{"db_user_id":"x","user":"u"}"#;
@@ -218,16 +293,35 @@ mod tests {
         let (canonical2, _) = canonical_request(&with_body);
         assert!(canonical2.starts_with("DELETE\n/p/\n\nhost:h\nx-sdk-date:20200101T000000Z\n\nhost;x-sdk-date\n"));
         assert!(!canonical2.ends_with("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-        assert_ne!(sign(&empty, "k", "20200101T000000Z"), sign(&with_body, "k", "20200101T000000Z"));
+        assert_ne!(
+            sign(&empty, "k", "20200101T000000Z"),
+            sign(&with_body, "k", "20200101T000000Z")
+        );
         // One byte more changes the signature.
-        let spaced = SignableRequest { body: br#"{"db_user_id":"x","user":"u"} "#, ..empty };
-        assert_ne!(sign(&with_body, "k", "20200101T000000Z"), sign(&spaced, "k", "20200101T000000Z"));
+        let spaced = SignableRequest {
+            body: br#"{"db_user_id":"x","user":"u"} "#,
+            ..empty
+        };
+        assert_ne!(
+            sign(&with_body, "k", "20200101T000000Z"),
+            sign(&spaced, "k", "20200101T000000Z")
+        );
     }
 
     #[test]
     fn header_names_are_lowercased_sorted_and_values_trimmed() {
-        let headers = [("X-Sdk-Date", " 20200101T000000Z "), ("Host", "h"), ("Content-Type", "application/json")];
-        let req = SignableRequest { method: "POST", path: "/", query: &[], headers: &headers, body: b"" };
+        let headers = [
+            ("X-Sdk-Date", " 20200101T000000Z "),
+            ("Host", "h"),
+            ("Content-Type", "application/json"),
+        ];
+        let req = SignableRequest {
+            method: "POST",
+            path: "/",
+            query: &[],
+            headers: &headers,
+            body: b"",
+        };
         let (canonical, signed) = canonical_request(&req);
         assert_eq!(signed, "content-type;host;x-sdk-date");
         assert!(canonical.contains("content-type:application/json\nhost:h\nx-sdk-date:20200101T000000Z\n\n"));
