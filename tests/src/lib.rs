@@ -111,7 +111,12 @@ pub struct Server {
 impl Server {
     /// Starts a server whose handler sees each request and its 0-based arrival index.
     pub async fn start(handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        Self::start_on(0, handler).await
+    }
+
+    /// As [`Server::start`], on a chosen port (0: any free port).
+    pub async fn start_on(port: u16, handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
