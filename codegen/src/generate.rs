@@ -164,7 +164,7 @@ fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
             ) -> std::result::Result<(), Error<E>> {
                 self.inner
                     .pre(request, meta::by_id(info.operation_id))
-                    .map_err(|violation| Error::InvalidRequest(violation.to_string()))
+                    .map_err(|halt| halt.into_progenitor())
             }
 
             async fn exec(

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use dbops_core::http::{finish, with_total_timeout};
-use dbops_core::{Error, ServiceError};
+use dbops_core::dryrun::Capture;
+use dbops_core::http::{call_span, finish, run_call};
+use dbops_core::{Error, PreparedRequest, ServiceError};
 use progenitor_client::ClientInfo;
-use tracing::Instrument;
 
 use crate::generated::das as raw;
 pub use crate::generated::das::meta;
@@ -41,7 +41,8 @@ impl DasClient {
         Self::new(ClientConfig::from_env()?)
     }
 
-    /// The generated client.
+    /// The generated client. Its calls are validated, signed and retried too, but return progenitor's
+    /// error type and do not turn `Success: false` into an error.
     pub fn raw(&self) -> &raw::Client {
         &self.raw
     }
@@ -56,10 +57,16 @@ impl DasClient {
         R: TryInto<types::CreateKillInstanceSessionTaskRequest>,
         <R as TryInto<types::CreateKillInstanceSessionTaskRequest>>::Error: std::fmt::Display,
     {
-        let op = &meta::CREATE_KILL_INSTANCE_SESSION_TASK;
-        let call = async {
+        let span = call_span(
+            meta::PROVIDER,
+            meta::SERVICE,
+            meta::CREATE_KILL_INSTANCE_SESSION_TASK.name,
+            self.raw.baseurl(),
+        );
+        run_call(span, self.total_timeout, async {
             let result = self.raw.create_kill_instance_session_task().body(request).send().await;
             let reply = finish(result, &AlibabaDialect).await?.into_inner();
+            record_request_id(reply.request_id.as_deref());
             if reply.success == Some(false) {
                 return Err(failure(
                     reply.code.map(|c| c.to_string()),
@@ -68,8 +75,19 @@ impl DasClient {
                 ));
             }
             Ok(reply)
-        };
-        self.run(op, call).await
+        })
+        .await
+    }
+
+    /// Builds, validates and signs `CreateKillInstanceSessionTask` without sending it: the exact method,
+    /// URL, headers and body, with the database password and credentials masked.
+    pub async fn create_kill_instance_session_task_dry_run<R>(&self, request: R) -> Result<PreparedRequest, Error>
+    where
+        R: TryInto<types::CreateKillInstanceSessionTaskRequest>,
+        <R as TryInto<types::CreateKillInstanceSessionTaskRequest>>::Error: std::fmt::Display,
+    {
+        let (client, capture) = self.dry_run_client();
+        capture.finish(client.create_kill_instance_session_task().body(request).send().await)
     }
 
     /// `KillInstanceAllSession`: terminates all sessions of an ApsaraDB for Redis instance. A reply with
@@ -79,10 +97,16 @@ impl DasClient {
         R: TryInto<types::KillInstanceAllSessionRequest>,
         <R as TryInto<types::KillInstanceAllSessionRequest>>::Error: std::fmt::Display,
     {
-        let op = &meta::KILL_INSTANCE_ALL_SESSION;
-        let call = async {
+        let span = call_span(
+            meta::PROVIDER,
+            meta::SERVICE,
+            meta::KILL_INSTANCE_ALL_SESSION.name,
+            self.raw.baseurl(),
+        );
+        run_call(span, self.total_timeout, async {
             let result = self.raw.kill_instance_all_session().body(request).send().await;
             let reply = finish(result, &AlibabaDialect).await?.into_inner();
+            record_request_id(reply.request_id.as_deref());
             if reply
                 .success
                 .as_deref()
@@ -91,17 +115,33 @@ impl DasClient {
                 return Err(failure(reply.code, reply.message, reply.request_id));
             }
             Ok(reply)
-        };
-        self.run(op, call).await
+        })
+        .await
     }
 
-    async fn run<T>(
-        &self,
-        op: &dbops_core::meta::Operation,
-        call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        let span = dbops_core::http::call_span(meta::PROVIDER, meta::SERVICE, op.name, self.raw.baseurl());
-        with_total_timeout(self.total_timeout, call).instrument(span).await
+    /// Builds, validates and signs `KillInstanceAllSession` without sending it.
+    pub async fn kill_instance_all_session_dry_run<R>(&self, request: R) -> Result<PreparedRequest, Error>
+    where
+        R: TryInto<types::KillInstanceAllSessionRequest>,
+        <R as TryInto<types::KillInstanceAllSessionRequest>>::Error: std::fmt::Display,
+    {
+        let (client, capture) = self.dry_run_client();
+        capture.finish(client.kill_instance_all_session().body(request).send().await)
+    }
+
+    fn dry_run_client(&self) -> (raw::Client, Capture) {
+        let capture = Capture::default();
+        let runtime = self.raw.inner().dry_run(capture.clone());
+        (
+            raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime),
+            capture,
+        )
+    }
+}
+
+fn record_request_id(id: Option<&str>) {
+    if let Some(id) = id {
+        tracing::Span::current().record("request_id", id);
     }
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
 use dbops_core::http::{Dialect, header_str};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::time::UtcDateTime;
@@ -41,6 +42,7 @@ pub(crate) fn build(
         credentials: Arc::new(credentials),
         api_version,
         retry: http.retry.clone(),
+        capture: None,
     };
     Ok(Built {
         baseurl,
@@ -56,7 +58,12 @@ pub struct Runtime {
     credentials: Arc<Credentials>,
     api_version: &'static str,
     retry: RetryPolicy,
+    /// Set on dry-run clients: requests are signed and captured here instead of being sent.
+    capture: Option<Capture>,
 }
+
+/// Headers whose values are credentials, masked in dry-run output.
+pub const SECRET_HEADERS: [&str; 1] = ["x-acs-security-token"];
 
 static X_ACS_ACTION: HeaderName = HeaderName::from_static("x-acs-action");
 static X_ACS_VERSION: HeaderName = HeaderName::from_static("x-acs-version");
@@ -66,10 +73,19 @@ static X_ACS_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-acs-content
 static X_ACS_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-acs-security-token");
 
 impl Runtime {
+    /// The same runtime, capturing requests instead of sending them.
+    pub fn dry_run(&self, capture: Capture) -> Self {
+        Self {
+            capture: Some(capture),
+            ..self.clone()
+        }
+    }
+
     /// Runs before anything is sent: checks the documented rules, then rewrites the generated request
     /// into the RPC wire form: `POST /` with every parameter in the query (booleans as `true`/`false`,
-    /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers.
-    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Violation> {
+    /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers. A dry-run
+    /// runtime then signs and captures the request and stops it.
+    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt> {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         let action = op
             .rpc_action
@@ -108,6 +124,11 @@ impl Runtime {
         headers.insert(X_ACS_ACTION.clone(), HeaderValue::from_static(action));
         headers.insert(X_ACS_VERSION.clone(), HeaderValue::from_static(self.api_version));
         headers.insert(X_ACS_CONTENT_SHA256.clone(), HeaderValue::from_static(EMPTY_SHA256));
+        if let Some(capture) = &self.capture {
+            self.sign(request, SystemTime::now(), &new_nonce());
+            capture.put(PreparedRequest::capture(request, op, &SECRET_HEADERS));
+            return Err(Halt::DryRun);
+        }
         Ok(())
     }
 

@@ -126,12 +126,12 @@ where
                 tokio::time::sleep(policy.delay(attempt + 1, None)).await;
             }
             Ok(resp) if resp.status().is_success() => {
-                span.record("status", resp.status().as_u16());
+                record_reply(&span, resp.status(), resp.headers());
                 return Ok(resp);
             }
             Ok(resp) => {
                 let status = resp.status();
-                span.record("status", status.as_u16());
+                record_reply(&span, status, resp.headers());
                 let headers = resp.headers().clone();
                 let body = resp.bytes().await.map_err(reqwest::Error::without_url)?;
                 let throttled = dialect.is_throttling(status, &body);
@@ -149,6 +149,14 @@ where
             }
         }
         attempt += 1;
+    }
+}
+
+/// Records a reply's status and request id header on the call span.
+fn record_reply(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
+    span.record("status", status.as_u16());
+    if let Some(id) = header_str(headers, "x-request-id").or_else(|| header_str(headers, "x-acs-request-id")) {
+        span.record("request_id", id);
     }
 }
 
@@ -237,9 +245,31 @@ pub async fn finish<T, E>(
     }
 }
 
-/// Runs a call under the total timeout.
-pub async fn with_total_timeout<T>(limit: Duration, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    tokio::time::timeout(limit, call).await.unwrap_or(Err(Error::Timeout))
+/// Runs a call in its span and under the total timeout, and logs its outcome (at `info`, never a secret).
+pub async fn run_call<T>(
+    span: tracing::Span,
+    limit: Duration,
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    use tracing::Instrument;
+    async {
+        let result = tokio::time::timeout(limit, call).await.unwrap_or(Err(Error::Timeout));
+        match &result {
+            Ok(_) => tracing::info!("call succeeded"),
+            Err(e) => {
+                if let Some(id) = e.request_id() {
+                    tracing::Span::current().record("request_id", id);
+                }
+                if let Some(status) = e.status() {
+                    tracing::Span::current().record("status", status);
+                }
+                tracing::info!(error = %e, "call failed");
+            }
+        }
+        result
+    }
+    .instrument(span)
+    .await
 }
 
 /// The header value as text, if it is text.

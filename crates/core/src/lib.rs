@@ -6,6 +6,7 @@
 //! `alibabacloud-dbops`) add signing, credentials and endpoints.
 
 pub mod config;
+pub mod dryrun;
 pub mod encode;
 pub mod error;
 pub mod http;
@@ -15,6 +16,7 @@ pub mod secret;
 pub mod time;
 
 pub use config::{ClientConfig, EnvCredentials};
+pub use dryrun::PreparedRequest;
 pub use error::{Error, ServiceError};
 pub use http::HttpConfig;
 pub use meta::Violation;

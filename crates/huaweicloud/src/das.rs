@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use dbops_core::Error;
-use dbops_core::http::{finish, with_total_timeout};
-use progenitor_client::ClientInfo;
-use tracing::Instrument;
+use dbops_core::dryrun::Capture;
+use dbops_core::http::{call_span, finish, run_call};
+use dbops_core::{Error, PreparedRequest};
+use progenitor_client::{ClientInfo, ResponseValue};
 
 use crate::generated::das as raw;
 pub use crate::generated::das::meta;
@@ -34,7 +34,8 @@ impl DasClient {
         Self::new(ClientConfig::from_env()?.region(region))
     }
 
-    /// The generated client, for the full builder interface (e.g. the `X-Language` header).
+    /// The generated client, for the full builder interface (e.g. the `X-Language` header). Its calls
+    /// are validated, signed and retried too, but return progenitor's error type.
     pub fn raw(&self) -> &raw::Client {
         &self.raw
     }
@@ -42,24 +43,45 @@ impl DasClient {
     /// Kills the sessions of MySQL instance `instance_id` chosen by `body` (session ids, user or
     /// database; at least one of them). The project id comes from the credentials.
     pub async fn delete_process(&self, instance_id: &str, body: types::DeleteProcessReqBody) -> Result<(), Error> {
-        let span = dbops_core::http::call_span(
+        let span = call_span(
             meta::PROVIDER,
             meta::SERVICE,
             meta::DELETE_PROCESS.name,
             self.raw.baseurl(),
         );
-        let call = async {
-            let project_id = self.raw.inner().project_id();
-            let result = self
-                .raw
-                .delete_process()
-                .project_id(project_id)
-                .instance_id(instance_id)
-                .body(body)
-                .send()
-                .await;
-            finish(result, &HuaweiDialect).await.map(|_| ())
-        };
-        with_total_timeout(self.total_timeout, call).instrument(span).await
+        run_call(span, self.total_timeout, async {
+            finish(send_delete_process(&self.raw, instance_id, body).await, &HuaweiDialect)
+                .await
+                .map(|_| ())
+        })
+        .await
     }
+
+    /// Builds, validates and signs [`DasClient::delete_process`] without sending it: the exact method,
+    /// URL, headers and body, credentials masked.
+    pub async fn delete_process_dry_run(
+        &self,
+        instance_id: &str,
+        body: types::DeleteProcessReqBody,
+    ) -> Result<PreparedRequest, Error> {
+        let capture = Capture::default();
+        let runtime = self.raw.inner().dry_run(capture.clone());
+        let client = raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime);
+        capture.finish(send_delete_process(&client, instance_id, body).await)
+    }
+}
+
+async fn send_delete_process(
+    client: &raw::Client,
+    instance_id: &str,
+    body: types::DeleteProcessReqBody,
+) -> Result<ResponseValue<()>, progenitor_client::Error<()>> {
+    let project_id = client.inner().project_id();
+    client
+        .delete_process()
+        .project_id(project_id)
+        .instance_id(instance_id)
+        .body(body)
+        .send()
+        .await
 }

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use dbops_core::Error;
-use dbops_core::http::{finish, with_total_timeout};
-use progenitor_client::ClientInfo;
-use tracing::Instrument;
+use dbops_core::dryrun::Capture;
+use dbops_core::http::{call_span, finish, run_call};
+use dbops_core::{Error, PreparedRequest};
+use progenitor_client::{ClientInfo, ResponseValue};
 
 use crate::generated::dds as raw;
 pub use crate::generated::dds::meta;
@@ -34,7 +34,8 @@ impl DdsClient {
         Self::new(ClientConfig::from_env()?.region(region))
     }
 
-    /// The generated client, for the full builder interface.
+    /// The generated client, for the full builder interface. Its calls are validated, signed and
+    /// retried too, but return progenitor's error type.
     pub fn raw(&self) -> &raw::Client {
         &self.raw
     }
@@ -42,24 +43,45 @@ impl DdsClient {
     /// Kills the given sessions on node `node_id` (a mongos, shard or config node of a cluster, or the
     /// primary or a secondary of a replica set). The project id comes from the credentials.
     pub async fn delete_session(&self, node_id: &str, body: types::DeleteSessionRequestBody) -> Result<(), Error> {
-        let span = dbops_core::http::call_span(
+        let span = call_span(
             meta::PROVIDER,
             meta::SERVICE,
             meta::DELETE_SESSION.name,
             self.raw.baseurl(),
         );
-        let call = async {
-            let project_id = self.raw.inner().project_id();
-            let result = self
-                .raw
-                .delete_session()
-                .project_id(project_id)
-                .node_id(node_id)
-                .body(body)
-                .send()
-                .await;
-            finish(result, &HuaweiDialect).await.map(|_| ())
-        };
-        with_total_timeout(self.total_timeout, call).instrument(span).await
+        run_call(span, self.total_timeout, async {
+            finish(send_delete_session(&self.raw, node_id, body).await, &HuaweiDialect)
+                .await
+                .map(|_| ())
+        })
+        .await
     }
+
+    /// Builds, validates and signs [`DdsClient::delete_session`] without sending it: the exact method,
+    /// URL, headers and body, credentials masked.
+    pub async fn delete_session_dry_run(
+        &self,
+        node_id: &str,
+        body: types::DeleteSessionRequestBody,
+    ) -> Result<PreparedRequest, Error> {
+        let capture = Capture::default();
+        let runtime = self.raw.inner().dry_run(capture.clone());
+        let client = raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime);
+        capture.finish(send_delete_session(&client, node_id, body).await)
+    }
+}
+
+async fn send_delete_session(
+    client: &raw::Client,
+    node_id: &str,
+    body: types::DeleteSessionRequestBody,
+) -> Result<ResponseValue<()>, progenitor_client::Error<()>> {
+    let project_id = client.inner().project_id();
+    client
+        .delete_session()
+        .project_id(project_id)
+        .node_id(node_id)
+        .body(body)
+        .send()
+        .await
 }

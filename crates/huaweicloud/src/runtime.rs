@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
 use dbops_core::http::{Dialect, header_str};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::time::UtcDateTime;
@@ -30,6 +31,7 @@ pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&st
     let runtime = Runtime {
         credentials: Arc::new(credentials),
         retry: http.retry.clone(),
+        capture: None,
     };
     Ok(Built {
         baseurl,
@@ -51,7 +53,12 @@ pub(crate) struct Built {
 pub struct Runtime {
     credentials: Arc<Credentials>,
     retry: RetryPolicy,
+    /// Set on dry-run clients: requests are signed and captured here instead of being sent.
+    capture: Option<Capture>,
 }
+
+/// Headers whose values are credentials, masked in dry-run output.
+pub const SECRET_HEADERS: [&str; 2] = ["x-security-token", "x-auth-token"];
 
 static X_PROJECT_ID: HeaderName = HeaderName::from_static("x-project-id");
 static X_SDK_DATE: HeaderName = HeaderName::from_static("x-sdk-date");
@@ -64,9 +71,18 @@ impl Runtime {
         &self.credentials.project_id
     }
 
+    /// The same runtime, capturing requests instead of sending them.
+    pub fn dry_run(&self, capture: Capture) -> Self {
+        Self {
+            capture: Some(capture),
+            ..self.clone()
+        }
+    }
+
     /// Runs before anything is sent: checks the operation's documented rules, drops progenitor's
-    /// `api-version` header and adds `X-Project-Id`.
-    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Violation> {
+    /// `api-version` header and adds `X-Project-Id`. A dry-run runtime then signs and captures the
+    /// request and stops it.
+    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt> {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         request.headers_mut().remove("api-version");
         let body: Option<serde_json::Value> = request
@@ -83,6 +99,16 @@ impl Runtime {
         let project = HeaderValue::from_str(self.project_id())
             .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;
         request.headers_mut().insert(X_PROJECT_ID.clone(), project);
+        // Said explicitly (and so signed) rather than left to the HTTP stack's `*/*`.
+        request
+            .headers_mut()
+            .entry(reqwest::header::ACCEPT)
+            .or_insert(HeaderValue::from_static("application/json"));
+        if let Some(capture) = &self.capture {
+            self.sign(request, SystemTime::now());
+            capture.put(PreparedRequest::capture(request, op, &SECRET_HEADERS));
+            return Err(Halt::DryRun);
+        }
         Ok(())
     }
 

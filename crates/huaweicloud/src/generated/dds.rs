@@ -552,7 +552,7 @@ impl ClientHooks<crate::runtime::Runtime> for Client {
     ) -> std::result::Result<(), Error<E>> {
         self.inner
             .pre(request, meta::by_id(info.operation_id))
-            .map_err(|violation| Error::InvalidRequest(violation.to_string()))
+            .map_err(|halt| halt.into_progenitor())
     }
     async fn exec(
         &self,
