@@ -116,11 +116,20 @@ impl Server {
 
     /// As [`Server::start`], on a chosen port (0: any free port).
     pub async fn start_on(port: u16, handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::spawn(port, true, Arc::new(handler)).await
+    }
+
+    /// A responder for benchmarks: answers every request with `reply` and records nothing, so its
+    /// memory does not grow with the number of calls.
+    pub async fn responder(reply: Reply) -> Self {
+        Self::spawn(0, false, Arc::new(move |_: &RawRequest, _| reply.clone())).await
+    }
+
+    async fn spawn(port: u16, record: bool, handler: Arc<Handler>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let recorded = requests.clone();
+        let recorded = record.then(|| requests.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let (handler, recorded) = (handler.clone(), recorded.clone());
@@ -152,17 +161,20 @@ impl Drop for Server {
 async fn serve(
     mut stream: TcpStream,
     handler: Arc<Handler>,
-    recorded: Arc<Mutex<Vec<RawRequest>>>,
+    recorded: Option<Arc<Mutex<Vec<RawRequest>>>>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     loop {
         let Some(request) = read_request(&mut stream, &mut buf).await? else {
             return Ok(());
         };
-        let index = {
-            let mut r = recorded.lock().unwrap();
-            r.push(request.clone());
-            r.len() - 1
+        let index = match &recorded {
+            Some(recorded) => {
+                let mut r = recorded.lock().unwrap();
+                r.push(request.clone());
+                r.len() - 1
+            }
+            None => 0,
         };
         match handler(&request, index) {
             Reply::Http { status, headers, body } => {

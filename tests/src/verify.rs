@@ -114,7 +114,7 @@ pub fn alibaba(req: &RawRequest, secret: &str) -> Result<String, Refusal> {
     let signable = SignableRequest {
         method: &req.method,
         path: req.path(),
-        query: &query,
+        query: alibabacloud_dbops::signer::Query::Pairs(&query),
         headers: &headers,
         hashed_payload: &hashed,
     };

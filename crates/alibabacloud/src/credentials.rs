@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use dbops_core::signing::SigningKey;
 use dbops_core::{Error, SecretString};
 
 /// `ALIBABA_CLOUD_ACCESS_KEY_ID`
@@ -15,17 +16,19 @@ pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 #[derive(Clone)]
 pub struct Credentials {
     pub(crate) access_key_id: SecretString,
-    pub(crate) access_key_secret: SecretString,
     pub(crate) security_token: Option<SecretString>,
+    /// HMAC key from the AccessKey secret, prepared once.
+    pub(crate) signing_key: SigningKey,
 }
 
 impl Credentials {
     /// An AccessKey pair.
     pub fn new(access_key_id: impl Into<SecretString>, access_key_secret: impl Into<SecretString>) -> Self {
+        let secret: SecretString = access_key_secret.into();
         Self {
             access_key_id: access_key_id.into(),
-            access_key_secret: access_key_secret.into(),
             security_token: None,
+            signing_key: SigningKey::new(secret.expose()),
         }
     }
 
@@ -58,9 +61,8 @@ impl Credentials {
         let secret = get(ENV_ACCESS_KEY_SECRET)?;
         let token = lookup(ENV_SECURITY_TOKEN).filter(|v| !v.trim().is_empty());
         Ok(Self {
-            access_key_id: SecretString::new(id),
-            access_key_secret: SecretString::new(secret),
             security_token: token.map(SecretString::new),
+            ..Self::new(id, secret)
         })
     }
 }

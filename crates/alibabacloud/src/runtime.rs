@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
-use dbops_core::http::{Dialect, header_str};
+use dbops_core::http::{Dialect, header_str, host_header};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::time::UtcDateTime;
 use dbops_core::{Error, RetryPolicy, ServiceError, Violation};
@@ -15,7 +15,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::credentials::Credentials;
-use crate::signer::{self, EMPTY_SHA256, SignableRequest};
+use crate::signer::{self, EMPTY_SHA256, Query, SignableRequest};
+use dbops_core::signing::SigningKey;
 
 /// Settings of the DAS client: [`Credentials`], endpoint (default `das.cn-shanghai.aliyuncs.com`),
 /// timeouts, retries.
@@ -161,8 +162,8 @@ impl Runtime {
         {
             headers.insert(X_ACS_SECURITY_TOKEN.clone(), token);
         }
-        let authorization = authorization(request, creds.access_key_id.expose(), creds.access_key_secret.expose());
-        if let Ok(mut v) = HeaderValue::from_str(&authorization) {
+        let authorization = authorization(request, creds.access_key_id.expose(), &creds.signing_key);
+        if let Ok(mut v) = HeaderValue::try_from(authorization) {
             v.set_sensitive(true);
             request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
         }
@@ -189,16 +190,11 @@ pub fn rpc_parameters(body: &Value) -> Vec<(String, String)> {
 
 /// The `Authorization` value for a request already carrying its `x-acs-*` headers. Signs `host`,
 /// `content-type` when present, and every `x-acs-*` header.
-pub fn authorization(request: &reqwest::Request, access_key_id: &str, access_key_secret: &str) -> String {
+pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &SigningKey) -> String {
     let url = request.url();
-    let host = match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => String::new(),
-    };
-    let query_pairs: Vec<_> = url.query_pairs().collect();
-    let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-    let mut headers: Vec<(&str, &str)> = vec![("host", &host)];
+    let host = host_header(url);
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(8);
+    headers.push(("host", &host));
     for (name, value) in request.headers() {
         let n = name.as_str();
         if (n.starts_with("x-acs-") || name == reqwest::header::CONTENT_TYPE)
@@ -208,14 +204,16 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, access_key
         }
     }
     let hashed = header_str(request.headers(), "x-acs-content-sha256").unwrap_or(EMPTY_SHA256);
+    // `pre` put the query on the URL in canonical form already.
+    let query = Query::Canonical(url.query().unwrap_or_default());
     let req = SignableRequest {
         method: request.method().as_str(),
         path: url.path(),
-        query: &query,
+        query,
         headers: &headers,
         hashed_payload: hashed,
     };
-    signer::sign(&req, access_key_secret).authorization(access_key_id)
+    signer::sign_with(&req, key).authorization(access_key_id)
 }
 
 /// A fresh 128-bit nonce, as 32 hex digits.

@@ -8,15 +8,25 @@
 //! Authorization    = "ACS3-HMAC-SHA256 Credential={AccessKeyId},SignedHeaders={names},Signature={sig}"
 //! ```
 
-use dbops_core::encode::{encode_into, push_hex};
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use dbops_core::signing::{SigningKey, canonical_headers_into, push_sha256_hex};
+
+pub use dbops_core::signing::canonical_query_into;
 
 /// The algorithm name, first word of the `Authorization` header.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// Hex SHA-256 of the empty body, the `x-acs-content-sha256` of every RPC call.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// The query of a request to sign.
+#[derive(Debug, Clone, Copy)]
+pub enum Query<'a> {
+    /// Decoded pairs in any order; they are sorted and encoded.
+    Pairs(&'a [(&'a str, &'a str)]),
+    /// A query already in canonical form (sorted, RFC 3986 encoded), as the runtime builds it for the
+    /// wire; used as it is.
+    Canonical(&'a str),
+}
 
 /// The parts of a request that the signature covers.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +35,8 @@ pub struct SignableRequest<'a> {
     pub method: &'a str,
     /// The canonical URI: `/` for RPC calls.
     pub path: &'a str,
-    /// Decoded query pairs, in any order.
-    pub query: &'a [(&'a str, &'a str)],
+    /// The query.
+    pub query: Query<'a>,
     /// The headers to sign: `host`, `content-type` when sent, and every `x-acs-*`; any case, any order.
     pub headers: &'a [(&'a str, &'a str)],
     /// Hex SHA-256 of the body (the `x-acs-content-sha256` value).
@@ -43,24 +53,16 @@ pub struct Signature {
 impl Signature {
     /// The `Authorization` header value.
     pub fn authorization(&self, access_key_id: &str) -> String {
-        format!(
-            "{ALGORITHM} Credential={access_key_id},SignedHeaders={},Signature={}",
-            self.signed_headers, self.signature
-        )
-    }
-}
-
-/// Appends the canonical query (sorted by name, then value; RFC 3986 encoded) to `out`.
-pub fn canonical_query_into(out: &mut String, query: &[(&str, &str)]) {
-    let mut sorted: Vec<(&str, &str)> = query.to_vec();
-    sorted.sort_unstable();
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_into(out, k);
-        out.push('=');
-        encode_into(out, v);
+        [
+            ALGORITHM,
+            " Credential=",
+            access_key_id,
+            ",SignedHeaders=",
+            &self.signed_headers,
+            ",Signature=",
+            &self.signature,
+        ]
+        .concat()
     }
 }
 
@@ -71,27 +73,12 @@ pub fn canonical_request(req: &SignableRequest<'_>) -> (String, String) {
     out.push('\n');
     out.push_str(req.path);
     out.push('\n');
-    canonical_query_into(&mut out, req.query);
-    out.push('\n');
-    let mut headers: Vec<(String, &str)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim()))
-        .collect();
-    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    headers.dedup_by(|a, b| a.0 == b.0);
-    let mut signed = String::with_capacity(128);
-    for (i, (k, v)) in headers.iter().enumerate() {
-        out.push_str(k);
-        out.push(':');
-        out.push_str(v);
-        out.push('\n');
-        if i > 0 {
-            signed.push(';');
-        }
-        signed.push_str(k);
+    match req.query {
+        Query::Pairs(pairs) => canonical_query_into(&mut out, pairs),
+        Query::Canonical(q) => out.push_str(q),
     }
     out.push('\n');
+    let signed = canonical_headers_into(&mut out, req.headers);
     out.push_str(&signed);
     out.push('\n');
     out.push_str(req.hashed_payload);
@@ -100,25 +87,26 @@ pub fn canonical_request(req: &SignableRequest<'_>) -> (String, String) {
 
 /// Signs a request with the AccessKey secret.
 pub fn sign(req: &SignableRequest<'_>, access_key_secret: &str) -> Signature {
+    sign_with(req, &SigningKey::new(access_key_secret))
+}
+
+/// As [`sign`], with a key prepared once for many signatures.
+pub fn sign_with(req: &SignableRequest<'_>, key: &SigningKey) -> Signature {
     let (canonical, signed_headers) = canonical_request(req);
     let mut sts = String::with_capacity(ALGORITHM.len() + 65);
     sts.push_str(ALGORITHM);
     sts.push('\n');
-    push_hex(&mut sts, &Sha256::digest(canonical.as_bytes()));
-    let mut mac = Hmac::<Sha256>::new_from_slice(access_key_secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(sts.as_bytes());
-    let mut signature = String::with_capacity(64);
-    push_hex(&mut signature, &mac.finalize().into_bytes());
+    push_sha256_hex(&mut sts, canonical.as_bytes());
     Signature {
         signed_headers,
-        signature,
+        signature: key.sign_hex(sts.as_bytes()),
     }
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn hex_sha256(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(64);
-    push_hex(&mut s, &Sha256::digest(bytes));
+    push_sha256_hex(&mut s, bytes);
     s
 }
 
@@ -140,10 +128,10 @@ mod tests {
         let req = SignableRequest {
             method: "POST",
             path: "/",
-            query: &[
+            query: Query::Pairs(&[
                 ("RegionId", "cn-shanghai"),
                 ("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"),
-            ],
+            ]),
             headers: &VECTOR_HEADERS,
             hashed_payload: EMPTY_SHA256,
         };
@@ -206,13 +194,33 @@ mod tests {
     }
 
     #[test]
+    fn a_canonical_query_is_used_as_given_and_signs_like_its_pairs() {
+        let pairs = [("SessionIds", "[1,2]"), ("DbUser", "u 1")];
+        let mut canonical = String::new();
+        canonical_query_into(&mut canonical, &pairs);
+        assert_eq!(canonical, "DbUser=u%201&SessionIds=%5B1%2C2%5D");
+        let with_pairs = SignableRequest {
+            method: "POST",
+            path: "/",
+            query: Query::Pairs(&pairs),
+            headers: &VECTOR_HEADERS,
+            hashed_payload: EMPTY_SHA256,
+        };
+        let with_canonical = SignableRequest {
+            query: Query::Canonical(&canonical),
+            ..with_pairs
+        };
+        assert_eq!(sign(&with_pairs, "k"), sign(&with_canonical, "k"));
+    }
+
+    #[test]
     fn host_with_port_is_signed_as_given() {
         let mut headers = VECTOR_HEADERS;
         headers[0] = ("host", "127.0.0.1:8443");
         let req = SignableRequest {
             method: "POST",
             path: "/",
-            query: &[],
+            query: Query::Pairs(&[]),
             headers: &headers,
             hashed_payload: EMPTY_SHA256,
         };

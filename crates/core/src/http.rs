@@ -272,6 +272,15 @@ pub async fn run_call<T>(
     .await
 }
 
+/// The `Host` header hyper sends for this URL: the host, and the port when it is not the scheme's default.
+pub fn host_header(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// The header value as text, if it is text.
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())

@@ -13,6 +13,7 @@ pub mod http;
 pub mod meta;
 pub mod retry;
 pub mod secret;
+pub mod signing;
 pub mod time;
 
 pub use config::{ClientConfig, EnvCredentials};

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use dbops_core::signing::SigningKey;
 use dbops_core::{Error, SecretString};
 
 /// `HUAWEICLOUD_SDK_AK`: the access key id.
@@ -32,6 +33,8 @@ pub enum Auth {
 pub struct Credentials {
     pub(crate) auth: Auth,
     pub(crate) project_id: String,
+    /// HMAC key from the secret key, prepared once (AK/SK only).
+    pub(crate) signing_key: Option<SigningKey>,
 }
 
 impl Credentials {
@@ -41,13 +44,23 @@ impl Credentials {
         secret_key: impl Into<SecretString>,
         project_id: impl Into<String>,
     ) -> Self {
+        let auth = Auth::AkSk {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            security_token: None,
+        };
+        Self::with_auth(auth, project_id.into())
+    }
+
+    fn with_auth(auth: Auth, project_id: String) -> Self {
+        let signing_key = match &auth {
+            Auth::AkSk { secret_key, .. } => Some(SigningKey::new(secret_key.expose())),
+            Auth::Token(_) => None,
+        };
         Self {
-            auth: Auth::AkSk {
-                access_key: access_key.into(),
-                secret_key: secret_key.into(),
-                security_token: None,
-            },
-            project_id: project_id.into(),
+            auth,
+            project_id,
+            signing_key,
         }
     }
 
@@ -58,22 +71,17 @@ impl Credentials {
         security_token: impl Into<SecretString>,
         project_id: impl Into<String>,
     ) -> Self {
-        Self {
-            auth: Auth::AkSk {
-                access_key: access_key.into(),
-                secret_key: secret_key.into(),
-                security_token: Some(security_token.into()),
-            },
-            project_id: project_id.into(),
-        }
+        let auth = Auth::AkSk {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            security_token: Some(security_token.into()),
+        };
+        Self::with_auth(auth, project_id.into())
     }
 
     /// An IAM token (`X-Auth-Token`); no signature is computed.
     pub fn iam_token(token: impl Into<SecretString>, project_id: impl Into<String>) -> Self {
-        Self {
-            auth: Auth::Token(token.into()),
-            project_id: project_id.into(),
-        }
+        Self::with_auth(Auth::Token(token.into()), project_id.into())
     }
 
     /// From `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID` and, if set,
@@ -95,14 +103,14 @@ impl Credentials {
         let security_token = lookup(ENV_SECURITY_TOKEN)
             .filter(|v| !v.trim().is_empty())
             .map(SecretString::new);
-        Ok(Self {
-            auth: Auth::AkSk {
+        Ok(Self::with_auth(
+            Auth::AkSk {
                 access_key,
                 secret_key,
                 security_token,
             },
             project_id,
-        })
+        ))
     }
 
     /// The project id.

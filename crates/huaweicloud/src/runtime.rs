@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
-use dbops_core::http::{Dialect, header_str};
+use dbops_core::http::{Dialect, header_str, host_header};
 use dbops_core::meta::{Operation, RequestView};
+use dbops_core::signing::SigningKey;
 use dbops_core::time::UtcDateTime;
 use dbops_core::{Error, RetryPolicy, ServiceError, Violation};
 use reqwest::StatusCode;
@@ -137,8 +138,8 @@ impl Runtime {
             }
             Auth::AkSk {
                 access_key,
-                secret_key,
                 security_token,
+                ..
             } => {
                 let date = UtcDateTime::from_system(now).basic();
                 let headers = request.headers_mut();
@@ -149,8 +150,13 @@ impl Runtime {
                 {
                     headers.insert(X_SECURITY_TOKEN.clone(), token);
                 }
-                let authorization = authorization(request, access_key.expose(), secret_key.expose(), &date);
-                if let Ok(mut v) = HeaderValue::from_str(&authorization) {
+                let key = self
+                    .credentials
+                    .signing_key
+                    .as_ref()
+                    .expect("AK/SK credentials carry a signing key");
+                let authorization = authorization(request, access_key.expose(), key, &date);
+                if let Ok(mut v) = HeaderValue::try_from(authorization) {
                     v.set_sensitive(true);
                     request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
                 }
@@ -161,7 +167,7 @@ impl Runtime {
 
 /// The `Authorization` value for a request whose headers already hold `X-Sdk-Date`. Signs every header
 /// present (except names with `_`, as the official SDKs do) and `host`.
-pub fn authorization(request: &reqwest::Request, access_key: &str, secret_key: &str, sdk_date: &str) -> String {
+pub fn authorization(request: &reqwest::Request, access_key: &str, key: &SigningKey, sdk_date: &str) -> String {
     let url = request.url();
     let host = host_header(url);
     let query_pairs: Vec<_> = url.query_pairs().collect();
@@ -184,16 +190,7 @@ pub fn authorization(request: &reqwest::Request, access_key: &str, secret_key: &
         headers: &headers,
         body,
     };
-    signer::sign(&req, secret_key, sdk_date).authorization(access_key)
-}
-
-/// The `Host` header hyper sends for this URL: the host, and the port when it is not the default.
-pub fn host_header(url: &url::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => String::new(),
-    }
+    signer::sign_with(&req, key, sdk_date).authorization(access_key)
 }
 
 /// Reads Huawei Cloud error replies.

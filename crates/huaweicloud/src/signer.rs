@@ -8,10 +8,9 @@
 //! Authorization    = "SDK-HMAC-SHA256 Access={AK}, SignedHeaders={names}, Signature={sig}"
 //! ```
 
-use dbops_core::encode::{encode_into, push_hex};
-use hmac::{Hmac, Mac};
+use dbops_core::encode::encode_into;
+use dbops_core::signing::{SigningKey, canonical_headers_into, canonical_query_into, push_sha256_hex};
 use percent_encoding::percent_decode_str;
-use sha2::{Digest, Sha256};
 
 /// The algorithm name, first word of the `Authorization` header.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -43,62 +42,36 @@ pub struct Signature {
 impl Signature {
     /// The `Authorization` header value.
     pub fn authorization(&self, access_key: &str) -> String {
-        format!(
-            "{ALGORITHM} Access={access_key}, SignedHeaders={}, Signature={}",
-            self.signed_headers, self.signature
-        )
+        [
+            ALGORITHM,
+            " Access=",
+            access_key,
+            ", SignedHeaders=",
+            &self.signed_headers,
+            ", Signature=",
+            &self.signature,
+        ]
+        .concat()
     }
 }
 
 /// The canonical request and the signed-header list.
 pub fn canonical_request(req: &SignableRequest<'_>) -> (String, String) {
-    let mut out = String::with_capacity(256 + req.path.len());
+    let mut out = String::with_capacity(320 + req.path.len() + req.headers.len() * 32);
     out.push_str(req.method);
     out.push('\n');
-
     // CanonicalURI: each decoded segment encoded, always ending in '/'.
     for segment in req.path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
         encode_into(&mut out, &percent_decode_str(segment).decode_utf8_lossy());
     }
     out.push_str("/\n");
-
-    // CanonicalQuery: sorted by key then value.
-    let mut query: Vec<(&str, &str)> = req.query.to_vec();
-    query.sort_unstable();
-    for (i, (k, v)) in query.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_into(&mut out, k);
-        out.push('=');
-        encode_into(&mut out, v);
-    }
+    canonical_query_into(&mut out, req.query);
     out.push('\n');
-
-    // CanonicalHeaders and SignedHeaders: lowercase names, sorted, trimmed values.
-    let mut headers: Vec<(String, &str)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim()))
-        .collect();
-    headers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    headers.dedup_by(|a, b| a.0 == b.0);
-    let mut signed = String::with_capacity(64);
-    for (i, (k, v)) in headers.iter().enumerate() {
-        out.push_str(k);
-        out.push(':');
-        out.push_str(v);
-        out.push('\n');
-        if i > 0 {
-            signed.push(';');
-        }
-        signed.push_str(k);
-    }
-    out.push('\n');
+    let signed = canonical_headers_into(&mut out, req.headers);
     out.push_str(&signed);
     out.push('\n');
-    push_hex(&mut out, &Sha256::digest(req.body));
+    push_sha256_hex(&mut out, req.body);
     (out, signed)
 }
 
@@ -109,18 +82,19 @@ pub fn string_to_sign(canonical: &str, sdk_date: &str) -> String {
     s.push('\n');
     s.push_str(sdk_date);
     s.push('\n');
-    push_hex(&mut s, &Sha256::digest(canonical.as_bytes()));
+    push_sha256_hex(&mut s, canonical.as_bytes());
     s
 }
 
 /// Signs a request. `sdk_date` must be the `x-sdk-date` header value among `req.headers`.
 pub fn sign(req: &SignableRequest<'_>, secret_key: &str, sdk_date: &str) -> Signature {
+    sign_with(req, &SigningKey::new(secret_key), sdk_date)
+}
+
+/// As [`sign`], with a key prepared once for many signatures.
+pub fn sign_with(req: &SignableRequest<'_>, key: &SigningKey, sdk_date: &str) -> Signature {
     let (canonical, signed_headers) = canonical_request(req);
-    let sts = string_to_sign(&canonical, sdk_date);
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(sts.as_bytes());
-    let mut signature = String::with_capacity(64);
-    push_hex(&mut signature, &mac.finalize().into_bytes());
+    let signature = key.sign_hex(string_to_sign(&canonical, sdk_date).as_bytes());
     Signature {
         signed_headers,
         signature,
@@ -133,7 +107,7 @@ mod tests {
 
     fn hex_sha256(s: &str) -> String {
         let mut out = String::new();
-        push_hex(&mut out, &Sha256::digest(s.as_bytes()));
+        push_sha256_hex(&mut out, s.as_bytes());
         out
     }
 
