@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,6 +16,18 @@ const SEQUENTIAL: usize = 20_000;
 const ROUNDS: usize = 10;
 const CONCURRENCY: usize = 64;
 const CONCURRENT_CALLS: usize = 20_000;
+
+/// CPU time of this whole process (client, responder and runtime) so far.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
 
 struct Stats {
     calls_per_s: f64,
@@ -50,7 +63,7 @@ mod bytes_body {
     pub struct Body(pub Option<Vec<u8>>);
 }
 
-type Call = std::sync::Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+type Call = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 async fn sequential(call: &Call, n: usize) -> (Vec<Duration>, Duration) {
     let mut samples = Vec::with_capacity(n);
@@ -82,44 +95,70 @@ async fn concurrent(call: &Call) -> f64 {
     (per_task * CONCURRENCY) as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn compare(name: &str, client_call: Call, floor: Call) {
-    // Warm both up (connections, allocator), then interleave rounds so drift hits both alike.
-    sequential(&client_call, 2_000).await;
-    sequential(&floor, 2_000).await;
+/// Sequential calls, client and floor interleaved in rounds so that drift hits both alike.
+async fn compare_sequential(name: &str, client_call: &Call, floor: &Call) {
+    // `E2E_ONLY=client` or `E2E_ONLY=floor`: only that side's sequential calls, for `perf stat`.
+    if let Ok(only) = std::env::var("E2E_ONLY") {
+        let call = if only == "client" { client_call } else { floor };
+        let (_, t) = sequential(call, SEQUENTIAL).await;
+        println!(
+            "{name:<38} {only} only: {:.0} calls/s",
+            SEQUENTIAL as f64 / t.as_secs_f64()
+        );
+        return;
+    }
+    sequential(client_call, 2_000).await;
+    sequential(floor, 2_000).await;
     let (mut cs, mut fs) = (Vec::new(), Vec::new());
     let (mut ct, mut ft) = (Duration::ZERO, Duration::ZERO);
+    let (mut ccpu, mut fcpu) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..ROUNDS {
-        let (s, t) = sequential(&client_call, SEQUENTIAL / ROUNDS).await;
+        let before = cpu_time();
+        let (s, t) = sequential(client_call, SEQUENTIAL / ROUNDS).await;
+        ccpu += cpu_time() - before;
         cs.extend(s);
         ct += t;
-        let (s, t) = sequential(&floor, SEQUENTIAL / ROUNDS).await;
+        let before = cpu_time();
+        let (s, t) = sequential(floor, SEQUENTIAL / ROUNDS).await;
+        fcpu += cpu_time() - before;
         fs.extend(s);
         ft += t;
     }
     let (c, f) = (stats(cs, ct), stats(fs, ft));
-    let c64 = concurrent(&client_call).await;
-    let f64_ = concurrent(&floor).await;
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
-        "{name:<32} sequential: client {:>7.0} calls/s p50 {:>5.1} µs p99 {:>6.1} µs | floor {:>7.0} calls/s p50 {:>5.1} µs p99 {:>6.1} µs | ratio {:.2}",
+        "| {name} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.2} | {:.1} / {:.1} |",
         c.calls_per_s,
-        c.p50.as_secs_f64() * 1e6,
-        c.p99.as_secs_f64() * 1e6,
+        us(c.p50),
+        us(c.p99),
         f.calls_per_s,
-        f.p50.as_secs_f64() * 1e6,
-        f.p99.as_secs_f64() * 1e6,
-        c.calls_per_s / f.calls_per_s
-    );
-    println!(
-        "{name:<32} 64 concurrent: client {c64:>7.0} calls/s | floor {f64_:>7.0} calls/s | ratio {:.2}",
-        c64 / f64_
+        us(f.p50),
+        us(f.p99),
+        c.calls_per_s / f.calls_per_s,
+        us(ccpu) / SEQUENTIAL as f64,
+        us(fcpu) / SEQUENTIAL as f64,
     );
 }
 
+async fn compare_concurrent(name: &str, client_call: &Call, floor: &Call) {
+    let c = concurrent(client_call).await;
+    let f = concurrent(floor).await;
+    println!("| {name} | {c:.0} | {f:.0} | {:.2} |", c / f);
+}
+
 fn floor_for(req: PreparedRequest) -> Call {
-    let client = reqwest::Client::new();
-    let body = std::sync::Arc::new(bytes_body::Body(req.body.clone().map(String::into_bytes)));
-    let req = std::sync::Arc::new(req);
-    std::sync::Arc::new(move || {
+    let client = if std::env::var_os("FLOOR_TIMEOUTS").is_some() {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    } else {
+        reqwest::Client::new()
+    };
+    let body = Arc::new(bytes_body::Body(req.body.clone().map(String::into_bytes)));
+    let req = Arc::new(req);
+    Arc::new(move || {
         let (client, req, body) = (client.clone(), req.clone(), body.clone());
         Box::pin(async move { floor_call(&client, &req, &body).await })
     })
@@ -132,46 +171,65 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        println!("end-to-end over loopback, {SEQUENTIAL} sequential calls in {ROUNDS} interleaved rounds, {CONCURRENT_CALLS} calls by {CONCURRENCY} tasks");
-
         let huawei = Server::responder(Reply::empty(200)).await;
-        let das = std::sync::Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&huawei.url())).unwrap());
-        let dry = das.delete_process_dry_run(INSTANCE, process_body()).await.unwrap();
-        let client: Call = std::sync::Arc::new(move || {
+        let task_server = Server::responder(Reply::json(200, TASK_OK)).await;
+        let all_server = Server::responder(Reply::json(200, ALL_OK)).await;
+        let mut cases: Vec<(&str, Call, Call)> = Vec::new();
+
+        let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&huawei.url())).unwrap());
+        let floor = floor_for(das.delete_process_dry_run(INSTANCE, process_body()).await.unwrap());
+        let client: Call = Arc::new(move || {
             let das = das.clone();
             Box::pin(async move { das.delete_process(INSTANCE, process_body()).await.unwrap() })
         });
-        compare("Huawei DAS DeleteProcess", client, floor_for(dry)).await;
+        cases.push(("Huawei DAS DeleteProcess", client, floor));
 
-        let dds = std::sync::Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(&huawei.url())).unwrap());
-        let dry = dds.delete_session_dry_run(NODE, session_body()).await.unwrap();
-        let client: Call = std::sync::Arc::new(move || {
+        let dds = Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(&huawei.url())).unwrap());
+        let floor = floor_for(dds.delete_session_dry_run(NODE, session_body()).await.unwrap());
+        let client: Call = Arc::new(move || {
             let dds = dds.clone();
             Box::pin(async move { dds.delete_session(NODE, session_body()).await.unwrap() })
         });
-        compare("Huawei DDS DeleteSession", client, floor_for(dry)).await;
+        cases.push(("Huawei DDS DeleteSession", client, floor));
 
-        let task_server = Server::responder(Reply::json(200, TASK_OK)).await;
-        let ali = std::sync::Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&task_server.url())).unwrap());
-        let dry = ali.create_kill_instance_session_task_dry_run(task_request()).await.unwrap();
-        let c = ali.clone();
-        let client: Call = std::sync::Arc::new(move || {
-            let ali = c.clone();
+        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&task_server.url())).unwrap());
+        let floor = floor_for(ali.create_kill_instance_session_task_dry_run(task_request()).await.unwrap());
+        let client: Call = Arc::new(move || {
+            let ali = ali.clone();
             Box::pin(async move {
                 ali.create_kill_instance_session_task(task_request()).await.unwrap();
             })
         });
-        compare("Alibaba CreateKillInstanceSessionTask", client, floor_for(dry)).await;
+        cases.push(("Alibaba CreateKillInstanceSessionTask", client, floor));
 
-        let all_server = Server::responder(Reply::json(200, ALL_OK)).await;
-        let ali = std::sync::Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&all_server.url())).unwrap());
-        let dry = ali.kill_instance_all_session_dry_run(all_request()).await.unwrap();
-        let client: Call = std::sync::Arc::new(move || {
+        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&all_server.url())).unwrap());
+        let floor = floor_for(ali.kill_instance_all_session_dry_run(all_request()).await.unwrap());
+        let client: Call = Arc::new(move || {
             let ali = ali.clone();
             Box::pin(async move {
                 ali.kill_instance_all_session(all_request()).await.unwrap();
             })
         });
-        compare("Alibaba KillInstanceAllSession", client, floor_for(dry)).await;
+        cases.push(("Alibaba KillInstanceAllSession", client, floor));
+
+        println!("Sequential: {SEQUENTIAL} calls per side in {ROUNDS} interleaved rounds (after 2,000 warm-up calls each).");
+        println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");
+        println!("| operation | client calls/s | client p50 µs | client p99 µs | floor calls/s | floor p50 µs | floor p99 µs | client/floor | CPU µs/call client / floor |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        for (name, client, floor) in &cases {
+            compare_sequential(name, client, floor).await;
+        }
+        if std::env::var_os("E2E_ONLY").is_some() {
+            return;
+        }
+        println!("\n{CONCURRENCY} concurrent tasks through one client, {CONCURRENT_CALLS} calls in all.\n");
+        println!("| operation | client calls/s | floor calls/s | client/floor |");
+        println!("|---|---|---|---|");
+        for (name, client, floor) in &cases {
+            compare_concurrent(name, client, floor).await;
+        }
+        for (name, server) in [("Huawei", &huawei), ("Alibaba task", &task_server), ("Alibaba all", &all_server)] {
+            println!("\n{name} responder: {} connections accepted", server.connections());
+        }
     });
 }

@@ -104,6 +104,7 @@ type Handler = dyn Fn(&RawRequest, usize) -> Reply + Send + Sync;
 /// The server. Dropping it stops accepting connections.
 pub struct Server {
     addr: std::net::SocketAddr,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
     requests: Arc<Mutex<Vec<RawRequest>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -130,20 +131,33 @@ impl Server {
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = record.then(|| requests.clone());
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = connections.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let (handler, recorded) = (handler.clone(), recorded.clone());
                 tokio::spawn(async move {
                     let _ = serve(stream, handler, recorded).await;
                 });
             }
         });
-        Self { addr, requests, task }
+        Self {
+            addr,
+            connections,
+            requests,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every request received so far.
@@ -159,10 +173,12 @@ impl Drop for Server {
 }
 
 async fn serve(
-    mut stream: TcpStream,
+    stream: TcpStream,
     handler: Arc<Handler>,
     recorded: Option<Arc<Mutex<Vec<RawRequest>>>>,
 ) -> std::io::Result<()> {
+    let mut stream = stream;
+    stream.set_nodelay(true)?;
     let mut buf = Vec::with_capacity(4096);
     loop {
         let Some(request) = read_request(&mut stream, &mut buf).await? else {
@@ -187,8 +203,10 @@ async fn serve(
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
                 head.push_str("\r\n");
-                stream.write_all(head.as_bytes()).await?;
-                stream.write_all(&body).await?;
+                // One write: a head and a body in separate segments would meet Nagle and delayed ACKs.
+                let mut bytes = head.into_bytes();
+                bytes.extend_from_slice(&body);
+                stream.write_all(&bytes).await?;
             }
             Reply::Stall(d) => {
                 tokio::time::sleep(d).await;

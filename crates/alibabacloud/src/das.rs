@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use dbops_core::dryrun::Capture;
-use dbops_core::http::{call_span, finish, run_call};
+use dbops_core::http::{call_span, endpoint_host, finish, run_call};
 use dbops_core::{Error, PreparedRequest, ServiceError};
 use progenitor_client::ClientInfo;
 
@@ -18,6 +18,8 @@ use crate::runtime::{self, AlibabaDialect, ClientConfig};
 pub struct DasClient {
     raw: raw::Client,
     total_timeout: Duration,
+    /// The endpoint's host, for the call span.
+    host: String,
 }
 
 impl DasClient {
@@ -30,9 +32,11 @@ impl DasClient {
             &meta::REGIONS,
             meta::DEFAULT_ENDPOINT,
         )?;
+        let host = endpoint_host(&b.baseurl);
         Ok(Self {
             raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime),
             total_timeout: b.total_timeout,
+            host,
         })
     }
 
@@ -61,7 +65,7 @@ impl DasClient {
             meta::PROVIDER,
             meta::SERVICE,
             meta::CREATE_KILL_INSTANCE_SESSION_TASK.name,
-            self.raw.baseurl(),
+            &self.host,
         );
         run_call(span, self.total_timeout, async {
             let result = self.raw.create_kill_instance_session_task().body(request).send().await;
@@ -101,7 +105,7 @@ impl DasClient {
             meta::PROVIDER,
             meta::SERVICE,
             meta::KILL_INSTANCE_ALL_SESSION.name,
-            self.raw.baseurl(),
+            &self.host,
         );
         run_call(span, self.total_timeout, async {
             let result = self.raw.kill_instance_all_session().body(request).send().await;

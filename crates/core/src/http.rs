@@ -272,6 +272,14 @@ pub async fn run_call<T>(
     .await
 }
 
+/// The host of an endpoint, for logs: computed once per client rather than parsed on every call.
+pub fn endpoint_host(endpoint: &str) -> String {
+    Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// The `Host` header hyper sends for this URL: the host, and the port when it is not the scheme's default.
 pub fn host_header(url: &Url) -> String {
     match (url.host_str(), url.port()) {
@@ -287,12 +295,8 @@ pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The span every call runs in. `attempt`, `status` and `request_id` are filled in as the call goes;
-/// no field ever holds a secret (the endpoint is reduced to its host).
-pub fn call_span(provider: &str, service: &str, operation: &str, endpoint: &str) -> tracing::Span {
-    let host = Url::parse(endpoint)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
+/// no field ever holds a secret (the endpoint is reduced to its host, see [`endpoint_host`]).
+pub fn call_span(provider: &str, service: &str, operation: &str, host: &str) -> tracing::Span {
     tracing::info_span!(
         "dbops.call",
         provider,

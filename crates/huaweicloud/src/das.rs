@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use dbops_core::dryrun::Capture;
-use dbops_core::http::{call_span, finish, run_call};
+use dbops_core::http::{call_span, endpoint_host, finish, run_call};
 use dbops_core::{Error, PreparedRequest};
 use progenitor_client::{ClientInfo, ResponseValue};
 
@@ -17,15 +17,19 @@ use crate::runtime::{self, ClientConfig, HuaweiDialect};
 pub struct DasClient {
     raw: raw::Client,
     total_timeout: Duration,
+    /// The endpoint's host, for the call span.
+    host: String,
 }
 
 impl DasClient {
     /// A client with these settings; fails on unknown regions, bad endpoints and plain http unless allowed.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let b = runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
+        let host = endpoint_host(&b.baseurl);
         Ok(Self {
             raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime),
             total_timeout: b.total_timeout,
+            host,
         })
     }
 
@@ -43,12 +47,7 @@ impl DasClient {
     /// Kills the sessions of MySQL instance `instance_id` chosen by `body` (session ids, user or
     /// database; at least one of them). The project id comes from the credentials.
     pub async fn delete_process(&self, instance_id: &str, body: types::DeleteProcessReqBody) -> Result<(), Error> {
-        let span = call_span(
-            meta::PROVIDER,
-            meta::SERVICE,
-            meta::DELETE_PROCESS.name,
-            self.raw.baseurl(),
-        );
+        let span = call_span(meta::PROVIDER, meta::SERVICE, meta::DELETE_PROCESS.name, &self.host);
         run_call(span, self.total_timeout, async {
             finish(send_delete_process(&self.raw, instance_id, body).await, &HuaweiDialect)
                 .await

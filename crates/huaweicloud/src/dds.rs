@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use dbops_core::dryrun::Capture;
-use dbops_core::http::{call_span, finish, run_call};
+use dbops_core::http::{call_span, endpoint_host, finish, run_call};
 use dbops_core::{Error, PreparedRequest};
 use progenitor_client::{ClientInfo, ResponseValue};
 
@@ -17,15 +17,19 @@ use crate::runtime::{self, ClientConfig, HuaweiDialect};
 pub struct DdsClient {
     raw: raw::Client,
     total_timeout: Duration,
+    /// The endpoint's host, for the call span.
+    host: String,
 }
 
 impl DdsClient {
     /// A client with these settings; fails on unknown regions, bad endpoints and plain http unless allowed.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
         let b = runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
+        let host = endpoint_host(&b.baseurl);
         Ok(Self {
             raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime),
             total_timeout: b.total_timeout,
+            host,
         })
     }
 
@@ -43,12 +47,7 @@ impl DdsClient {
     /// Kills the given sessions on node `node_id` (a mongos, shard or config node of a cluster, or the
     /// primary or a secondary of a replica set). The project id comes from the credentials.
     pub async fn delete_session(&self, node_id: &str, body: types::DeleteSessionRequestBody) -> Result<(), Error> {
-        let span = call_span(
-            meta::PROVIDER,
-            meta::SERVICE,
-            meta::DELETE_SESSION.name,
-            self.raw.baseurl(),
-        );
+        let span = call_span(meta::PROVIDER, meta::SERVICE, meta::DELETE_SESSION.name, &self.host);
         run_call(span, self.total_timeout, async {
             finish(send_delete_session(&self.raw, node_id, body).await, &HuaweiDialect)
                 .await
