@@ -51,13 +51,116 @@ pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -
     format_file(spec, spec_rel, tokens)
 }
 
-/// Generates the httpmock helpers of one spec.
-pub fn mock_source(spec: &Spec, spec_rel: &str, prepared: &Prepared, module_path: &str) -> Result<String, SpecError> {
-    let mut generator = Generator::new(&settings(prepared));
-    let mock = generator
-        .httpmock(&prepared.openapi, module_path)
-        .map_err(|e| SpecError::new(&spec.file, "", format!("progenitor could not generate mocks: {e}")))?;
-    format_file(spec, spec_rel, mock)
+/// Generates the httpmock helpers of one spec (the `mock` feature of the provider crate): a
+/// `MockServerExt` method per operation with typed `When`/`Then` wrappers. REST specs use progenitor's
+/// helpers as they are; for `acs-rpc` specs, whose operations share `POST /`, the generator writes
+/// helpers of the same shape that match on the Action header and the query parameters instead.
+pub fn mock_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -> Result<String, SpecError> {
+    let module = format!("crate::generated::{}", target.service);
+    let tokens = match spec.style {
+        crate::ApiStyle::HuaweiRest => {
+            let mut generator = Generator::new(&settings(prepared));
+            generator
+                .httpmock(&prepared.openapi, &module)
+                .map_err(|e| SpecError::new(&spec.file, "", format!("progenitor could not generate mocks: {e}")))?
+        }
+        crate::ApiStyle::AcsRpc => rpc_mock_tokens(prepared, &module),
+    };
+    format_file(spec, &target.spec, tokens)
+}
+
+fn rpc_mock_tokens(prepared: &Prepared, module: &str) -> TokenStream {
+    let module: syn::Path = syn::parse_str(module).expect("a module path");
+    let version = &prepared.version;
+    let ops: Vec<_> = prepared
+        .operations
+        .iter()
+        .map(|op| {
+            let name = &op.name;
+            let action = op.rpc_action.as_deref().unwrap_or(name);
+            let when = format_ident!("{}When", name);
+            let then = format_ident!("{}Then", name);
+            let method = format_ident!("{}", op.id);
+            let request = format_ident!("{}Request", name);
+            let response = format_ident!("{}Response", name);
+            (name, action, when, then, method, request, response)
+        })
+        .collect();
+    let wrappers = ops.iter().map(|(name, action, when, then, _, request, response)| {
+        let doc = format!("Matches a `{name}` call: `POST /` with `x-acs-action: {action}`.");
+        quote! {
+            #[doc = #doc]
+            pub struct #when(::httpmock::When);
+            impl #when {
+                pub fn new(inner: ::httpmock::When) -> Self {
+                    Self(
+                        inner
+                            .method(::httpmock::Method::POST)
+                            .path("/")
+                            .header("x-acs-action", #action)
+                            .header("x-acs-version", #version),
+                    )
+                }
+                pub fn into_inner(self) -> ::httpmock::When {
+                    self.0
+                }
+                /// Matches the request's parameters as they travel on the wire, in the query string
+                /// (booleans as `true`/`false`, lists as JSON-array text).
+                pub fn request(self, value: &types::#request) -> Self {
+                    let value = ::serde_json::to_value(value).expect("request types serialize to JSON");
+                    let mut when = self.0;
+                    for (name, text) in crate::runtime::rpc_parameters(&value) {
+                        when = when.query_param(name, text);
+                    }
+                    Self(when)
+                }
+            }
+            pub struct #then(::httpmock::Then);
+            impl #then {
+                pub fn new(inner: ::httpmock::Then) -> Self {
+                    Self(inner)
+                }
+                pub fn into_inner(self) -> ::httpmock::Then {
+                    self.0
+                }
+                pub fn ok(self, value: &types::#response) -> Self {
+                    Self(self.0.status(200u16).header("content-type", "application/json").json_body_obj(value))
+                }
+            }
+        }
+    });
+    let trait_methods = ops.iter().map(|(_, _, when, then, method, _, _)| {
+        quote! {
+            fn #method<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+            where
+                F: FnOnce(operations::#when, operations::#then);
+        }
+    });
+    let impl_methods = ops.iter().map(|(_, _, when, then, method, _, _)| {
+        quote! {
+            fn #method<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+            where
+                F: FnOnce(operations::#when, operations::#then),
+            {
+                self.mock(|when, then| config_fn(operations::#when::new(when), operations::#then::new(then)))
+            }
+        }
+    });
+    quote! {
+        pub mod operations {
+            //! [`When`](::httpmock::When) and [`Then`](::httpmock::Then) wrappers for each action.
+            use #module::*;
+            #(#wrappers)*
+        }
+        /// An extension trait for [`MockServer`](::httpmock::MockServer) that adds a method for each
+        /// action, matching on the Action rather than the path.
+        pub trait MockServerExt {
+            #(#trait_methods)*
+        }
+        impl MockServerExt for ::httpmock::MockServer {
+            #(#impl_methods)*
+        }
+    }
 }
 
 fn format_file(spec: &Spec, spec_rel: &str, tokens: TokenStream) -> Result<String, SpecError> {

@@ -39,6 +39,14 @@ impl Target {
     pub fn output(&self) -> PathBuf {
         PathBuf::from(format!("crates/{}/src/generated/{}.rs", self.provider, self.service))
     }
+
+    /// The generated mock helpers (feature `mock`), relative to the workspace root.
+    pub fn mock_output(&self) -> PathBuf {
+        PathBuf::from(format!(
+            "crates/{}/src/generated/{}_mock.rs",
+            self.provider, self.service
+        ))
+    }
 }
 
 /// The Rust (snake_case) name of an operation id, as progenitor derives it.
@@ -90,13 +98,25 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<Target>> {
 
 /// Generates the client module of one target.
 pub fn generate_target(root: &Path, target: &Target) -> Result<Output, SpecError> {
+    Ok(generate_target_files(root, target)?.remove(0))
+}
+
+/// Generates the client module and the mock helpers of one target.
+pub fn generate_target_files(root: &Path, target: &Target) -> Result<Vec<Output>, SpecError> {
     let spec = load(&root.join(&target.spec))?;
     let prepared = prepare(&spec)?;
-    let contents = generate::client_source(&spec, target, &prepared)?;
-    Ok(Output {
-        path: target.output(),
-        contents,
-    })
+    let client = generate::client_source(&spec, target, &prepared)?;
+    let mock = generate::mock_source(&spec, target, &prepared)?;
+    Ok(vec![
+        Output {
+            path: target.output(),
+            contents: client,
+        },
+        Output {
+            path: target.mock_output(),
+            contents: mock,
+        },
+    ])
 }
 
 /// Everything `cargo xtask generate` writes: each target's module and each provider's `generated/mod.rs`.
@@ -106,7 +126,7 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
     let mut outputs = Vec::new();
     let mut providers: Vec<(String, Vec<String>)> = Vec::new();
     for t in &targets {
-        outputs.push(generate_target(root, t)?);
+        outputs.extend(generate_target_files(root, t)?);
         match providers.iter_mut().find(|(p, _)| *p == t.provider) {
             Some((_, services)) => services.push(t.service.clone()),
             None => providers.push((t.provider.clone(), vec![t.service.clone()])),
@@ -119,6 +139,9 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
         );
         for s in services {
             text.push_str(&format!("#[rustfmt::skip]\npub mod {s};\n"));
+            text.push_str(&format!(
+                "/// httpmock helpers for [`{s}`].\n#[cfg(feature = \"mock\")]\n#[rustfmt::skip]\n#[allow(clippy::all)]\npub mod {s}_mock;\n"
+            ));
         }
         outputs.push(Output {
             path: PathBuf::from(format!("crates/{provider}/src/generated/mod.rs")),

@@ -14,7 +14,11 @@ fn snapshot_name(path: &Path) -> String {
 #[test]
 fn generated_files() {
     let outputs = dbops_codegen::generate_all(&root()).unwrap();
-    assert_eq!(outputs.len(), 5, "three service modules and two mod.rs files");
+    assert_eq!(
+        outputs.len(),
+        8,
+        "three service modules, their mock helpers and two mod.rs files"
+    );
     for out in outputs {
         insta::assert_snapshot!(snapshot_name(&out.path), out.contents);
     }

@@ -8,6 +8,8 @@
 pub mod credentials;
 pub mod das;
 pub mod generated;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod runtime;
 pub mod signer;
 

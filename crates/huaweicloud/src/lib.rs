@@ -9,6 +9,8 @@ pub mod credentials;
 pub mod das;
 pub mod dds;
 pub mod generated;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod runtime;
 pub mod signer;
 

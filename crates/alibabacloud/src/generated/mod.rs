@@ -5,3 +5,8 @@
 
 #[rustfmt::skip]
 pub mod das;
+/// httpmock helpers for [`das`].
+#[cfg(feature = "mock")]
+#[rustfmt::skip]
+#[allow(clippy::all)]
+pub mod das_mock;

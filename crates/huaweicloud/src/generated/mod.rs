@@ -5,5 +5,15 @@
 
 #[rustfmt::skip]
 pub mod das;
+/// httpmock helpers for [`das`].
+#[cfg(feature = "mock")]
+#[rustfmt::skip]
+#[allow(clippy::all)]
+pub mod das_mock;
 #[rustfmt::skip]
 pub mod dds;
+/// httpmock helpers for [`dds`].
+#[cfg(feature = "mock")]
+#[rustfmt::skip]
+#[allow(clippy::all)]
+pub mod dds_mock;

@@ -1,0 +1,130 @@
+//! Written as a downstream user would: start the generated mock, point a real client at it, call, and
+//! assert the mock saw the expected request. Nothing here knows the wire format by hand.
+
+use httpmock::MockServer;
+
+const PROJECT: &str = "054e292c9880d4992f02c0196d3ea468";
+const INSTANCE: &str = "da304cd5bbb944de828759bc7be3d3fein01";
+const NODE: &str = "520c58ba00a3497e97ce0b9604874dd6no02";
+
+#[tokio::test]
+async fn huawei_das_delete_process_against_the_generated_mock() {
+    use huaweicloud_dbops::das::types::DeleteProcessReqBody;
+    use huaweicloud_dbops::mock::das::MockServerExt;
+    use huaweicloud_dbops::{ClientConfig, Credentials, DasClient};
+
+    let body = DeleteProcessReqBody {
+        db_user_id: "2c250598-1e3c-4d31-bc19-be1d866247e6".into(),
+        user: Some("app".into()),
+        database: None,
+        process_ids: vec!["11212".into()],
+    };
+    let server = MockServer::start_async().await;
+    let mock = server.delete_process(|when, then| {
+        when.project_id(PROJECT).instance_id(INSTANCE).body(&body);
+        then.ok();
+    });
+    let client = DasClient::new(
+        ClientConfig::new(Credentials::new("ak", "sk", PROJECT))
+            .endpoint(server.base_url())
+            .allow_http(true),
+    )
+    .unwrap();
+    client.delete_process(INSTANCE, body.clone()).await.unwrap();
+    mock.assert_async().await;
+
+    // A different body does not match: the mock answers 404 and the client reports it.
+    let other = DeleteProcessReqBody {
+        user: Some("someone-else".into()),
+        ..body
+    };
+    let err = client.delete_process(INSTANCE, other).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn huawei_dds_delete_session_against_the_generated_mock() {
+    use huaweicloud_dbops::dds::types::DeleteSessionRequestBody;
+    use huaweicloud_dbops::mock::dds::MockServerExt;
+    use huaweicloud_dbops::{ClientConfig, Credentials, DdsClient};
+
+    let body = DeleteSessionRequestBody {
+        sessions: vec!["34631".into(), "34703".into()],
+    };
+    let server = MockServer::start_async().await;
+    let mock = server.delete_session(|when, then| {
+        when.node_id(NODE).body(&body);
+        then.ok();
+    });
+    let client = DdsClient::new(
+        ClientConfig::new(Credentials::new("ak", "sk", PROJECT))
+            .endpoint(server.base_url())
+            .allow_http(true),
+    )
+    .unwrap();
+    client.delete_session(NODE, body).await.unwrap();
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn alibaba_actions_against_the_generated_mock_match_on_the_action() {
+    use alibabacloud_dbops::das::types::{
+        CreateKillInstanceSessionTaskRequest, CreateKillInstanceSessionTaskResponse, KillInstanceAllSessionRequest,
+        KillInstanceAllSessionResponse,
+    };
+    use alibabacloud_dbops::mock::das::MockServerExt;
+    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, SecretString};
+
+    let task = CreateKillInstanceSessionTaskRequest {
+        instance_id: "rm-2ze8g2am97624".into(),
+        node_id: None,
+        db_user: "ops".into(),
+        db_user_password: SecretString::new("pw"),
+        ignored_users: vec!["replicator".into()],
+        kill_all_sessions: false,
+        session_ids: vec![10805639, 10805623],
+    };
+    let all = KillInstanceAllSessionRequest {
+        instance_id: "r-8vbcyr4sw0c4yc".into(),
+        console_context: None,
+    };
+    let server = MockServer::start_async().await;
+    let task_mock = server.create_kill_instance_session_task(|when, then| {
+        when.request(&task);
+        then.ok(&CreateKillInstanceSessionTaskResponse {
+            code: Some(200),
+            data: Some("task-1".into()),
+            success: Some(true),
+            ..Default::default()
+        });
+    });
+    let all_mock = server.kill_instance_all_session(|when, then| {
+        when.request(&all);
+        then.ok(&KillInstanceAllSessionResponse {
+            success: Some("true".into()),
+            ..Default::default()
+        });
+    });
+    let client = DasClient::new(
+        ClientConfig::new(Credentials::new("id", "secret"))
+            .endpoint(server.base_url())
+            .allow_http(true),
+    )
+    .unwrap();
+
+    let reply = client.create_kill_instance_session_task(task.clone()).await.unwrap();
+    assert_eq!(reply.data.as_deref(), Some("task-1"));
+    client.kill_instance_all_session(all).await.unwrap();
+    task_mock.assert_async().await;
+    all_mock.assert_async().await;
+
+    // Other parameters reach the same `POST /` but do not match this action's mock.
+    let other = CreateKillInstanceSessionTaskRequest {
+        session_ids: vec![1],
+        ..task
+    };
+    let err = client.create_kill_instance_session_task(other).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    task_mock.assert_calls_async(1).await;
+}
