@@ -1,6 +1,6 @@
 //! The generator behind `cargo xtask generate`.
 //!
-//! `specs/<provider>/<service>.json` → [`load`] (strict JSON, OpenAPI 3.0.x, known `x-` extensions,
+//! `specs/<provider>/<service>.json` → [`load()`] (strict JSON, OpenAPI 3.0.x, known `x-` extensions,
 //! resolvable `$ref`s, unique operation ids) → [`transform::prepare`] (provider-style transforms) →
 //! [`generate`] (progenitor, operation table, runtime glue, formatting, do-not-edit header) →
 //! `crates/<provider>/src/generated/<service>.rs`.

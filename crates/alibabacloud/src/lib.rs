@@ -1,12 +1,10 @@
-//! Alibaba Cloud Database Autonomy Service (DAS) client for terminating sessions:
-//! `CreateKillInstanceSessionTask` (RDS / PolarDB for MySQL) and `KillInstanceAllSession` (Redis).
-//!
-//! The action code is generated from `specs/alibabacloud/das.json` by `cargo xtask generate`
-//! ([`generated`]); the runtime around it is hand-written: [`credentials`], the ACS3-HMAC-SHA256
-//! [`signer`], the RPC wire form, retries and errors ([`runtime`]).
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod credentials;
 pub mod das;
+/// Code generated from the specs by `cargo xtask generate`; never edited by hand.
+#[allow(missing_docs)]
 pub mod generated;
 #[cfg(feature = "mock")]
 pub mod mock;

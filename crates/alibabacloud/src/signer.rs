@@ -46,7 +46,9 @@ pub struct SignableRequest<'a> {
 /// The outcome of signing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
+    /// `host;x-acs-action;…`
     pub signed_headers: String,
+    /// Lowercase hex.
     pub signature: String,
 }
 

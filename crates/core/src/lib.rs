@@ -1,9 +1,5 @@
-//! The shared runtime of the dbops cloud clients.
-//!
-//! Hand-written and provider-neutral: [`SecretString`], the operation tables and local rules the
-//! generated code fills in ([`meta`]), the retrying send loop ([`http`]), the retry policy, RFC 3986
-//! encoding, UTC timestamps and the [`Error`] type. The provider crates (`huaweicloud-dbops`,
-//! `alibabacloud-dbops`) add signing, credentials and endpoints.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod dryrun;

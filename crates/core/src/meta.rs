@@ -31,8 +31,11 @@ pub struct Operation {
 /// Where a checked value sits in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loc {
+    /// A path template parameter.
     Path(&'static str),
+    /// A query parameter.
     Query(&'static str),
+    /// A header.
     Header(&'static str),
     /// A top-level property of the JSON body; `""` is the body itself.
     Body(&'static str),
@@ -45,6 +48,7 @@ pub struct Pattern {
 }
 
 impl Pattern {
+    /// A pattern, compiled on first use.
     pub const fn new(source: &'static str) -> Self {
         Self {
             source,
@@ -75,16 +79,25 @@ impl fmt::Debug for Pattern {
 /// One check.
 #[derive(Debug)]
 pub enum Check {
+    /// The string matches the regular expression.
     Pattern(Pattern),
+    /// The string has at least this many characters.
     MinLength(u64),
+    /// The string has at most this many characters.
     MaxLength(u64),
+    /// The array has at least this many items.
     MinItems(u64),
+    /// The array has at most this many items.
     MaxItems(u64),
+    /// The integer is at least this.
     Minimum(i64),
+    /// The integer is at most this.
     Maximum(i64),
     /// The string is the decimal text of an integer in `min..=max`.
     IntegerText {
+        /// Smallest allowed value.
         min: i64,
+        /// Largest allowed value.
         max: i64,
     },
     /// At least one of these body properties is present and non-empty.
@@ -94,9 +107,11 @@ pub enum Check {
 /// A check bound to a field.
 #[derive(Debug)]
 pub struct Rule {
+    /// Where the checked value sits.
     pub loc: Loc,
     /// Applies to each item of an array.
     pub each: bool,
+    /// What is checked.
     pub check: Check,
 }
 
@@ -110,6 +125,7 @@ pub struct Violation {
 }
 
 impl Violation {
+    /// A violation of `rule` by `field`.
     pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -138,7 +154,9 @@ impl std::error::Error for Violation {}
 pub struct RequestView<'a> {
     /// The URL path as sent (percent-encoded).
     pub path: &'a str,
+    /// Decoded query pairs.
     pub query: &'a [(String, String)],
+    /// The headers.
     pub headers: &'a reqwest::header::HeaderMap,
     /// The JSON body, if any.
     pub body: Option<&'a Value>,

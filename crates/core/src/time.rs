@@ -6,11 +6,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A UTC instant broken into civil fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtcDateTime {
+    /// Year (proleptic Gregorian).
     pub year: i64,
+    /// Month, 1–12.
     pub month: u32,
+    /// Day of the month, 1–31.
     pub day: u32,
+    /// Hour, 0–23.
     pub hour: u32,
+    /// Minute, 0–59.
     pub minute: u32,
+    /// Second, 0–59.
     pub second: u32,
 }
 

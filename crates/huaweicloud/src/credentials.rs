@@ -20,8 +20,11 @@ pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
 pub enum Auth {
     /// AK/SK signing (SDK-HMAC-SHA256); with a security token for temporary credentials.
     AkSk {
+        /// The access key id.
         access_key: SecretString,
+        /// The secret access key.
         secret_key: SecretString,
+        /// The security token of temporary credentials.
         security_token: Option<SecretString>,
     },
     /// An IAM user token sent as `X-Auth-Token`; requests are not signed.

@@ -1,13 +1,11 @@
-//! Huawei Cloud clients for killing database sessions: DAS `DeleteProcess` (MySQL) and DDS
-//! `DeleteSession` (MongoDB).
-//!
-//! The operation code is generated from `specs/huaweicloud/*.json` by `cargo xtask generate`
-//! ([`generated`]); the runtime around it is hand-written: [`credentials`], the SDK-HMAC-SHA256
-//! [`signer`], endpoints, retries and errors ([`runtime`]).
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 pub mod credentials;
 pub mod das;
 pub mod dds;
+/// Code generated from the specs by `cargo xtask generate`; never edited by hand.
+#[allow(missing_docs)]
 pub mod generated;
 #[cfg(feature = "mock")]
 pub mod mock;
