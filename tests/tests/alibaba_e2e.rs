@@ -111,7 +111,7 @@ fn config(server: &Server, credentials: Credentials) -> ClientConfig {
     ClientConfig::new(credentials)
         .endpoint(server.url())
         .allow_http(true)
-        .attempt_timeout(Duration::from_millis(500))
+        .attempt_timeout(Duration::from_millis(1500))
         .total_timeout(Duration::from_secs(5))
         .retry(fast_retries())
 }
@@ -311,7 +311,7 @@ async fn faults_are_typed_and_never_show_a_secret() {
     type IsExpected = fn(&Error) -> bool;
     let cases: Vec<(Reply, IsExpected, &str)> = vec![
         (
-            Reply::Stall(Duration::from_secs(3)),
+            Reply::Stall(Duration::from_secs(5)),
             |e| matches!(e, Error::Timeout),
             "timeout",
         ),

@@ -93,7 +93,7 @@ fn config(server: &Server, credentials: Credentials) -> ClientConfig {
     ClientConfig::new(credentials)
         .endpoint(server.url())
         .allow_http(true)
-        .attempt_timeout(Duration::from_millis(500))
+        .attempt_timeout(Duration::from_millis(1500))
         .total_timeout(Duration::from_secs(5))
         .retry(fast_retries())
 }
@@ -263,7 +263,7 @@ async fn server_errors_are_retried_only_when_opted_in() {
 #[tokio::test]
 async fn a_stalled_reply_times_out() {
     let server = Server::start(gateway(SK, expect_delete_process, |_| {
-        Reply::Stall(Duration::from_secs(3))
+        Reply::Stall(Duration::from_secs(5))
     }))
     .await;
     let err = das(&server).delete_process(INSTANCE, body()).await.unwrap_err();
@@ -278,7 +278,7 @@ async fn a_stalled_reply_times_out() {
 #[tokio::test]
 async fn the_total_timeout_bounds_retries() {
     let server = Server::start(gateway(SK, expect_delete_process, |_| {
-        Reply::Stall(Duration::from_secs(3))
+        Reply::Stall(Duration::from_secs(5))
     }))
     .await;
     let client = DasClient::new(
