@@ -3,7 +3,7 @@
 use std::fmt;
 
 use dbops_core::signing::SigningKey;
-use dbops_core::{Error, SecretString};
+use dbops_core::{EnvLookup, Error, SecretString};
 
 /// `ALIBABA_CLOUD_ACCESS_KEY_ID`
 pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
@@ -52,16 +52,11 @@ impl Credentials {
 
     /// As [`Credentials::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
-        };
-        let id = get(ENV_ACCESS_KEY_ID)?;
-        let secret = get(ENV_ACCESS_KEY_SECRET)?;
-        let token = lookup(ENV_SECURITY_TOKEN).filter(|v| !v.trim().is_empty());
+        let env = EnvLookup(lookup);
+        let id = env.required(ENV_ACCESS_KEY_ID)?;
+        let secret = env.required(ENV_ACCESS_KEY_SECRET)?;
         Ok(Self {
-            security_token: token.map(SecretString::new),
+            security_token: env.optional(ENV_SECURITY_TOKEN).map(SecretString::new),
             ..Self::new(id, secret)
         })
     }

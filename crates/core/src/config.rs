@@ -12,6 +12,22 @@ pub trait EnvCredentials: Sized {
     fn from_env() -> Result<Self, Error>;
 }
 
+/// Reads credential variables through a lookup (the process environment, or a test's map).
+pub struct EnvLookup<F>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> EnvLookup<F> {
+    /// The variable's value; unset or blank is an [`Error::Config`] naming the variable.
+    pub fn required(&self, name: &str) -> Result<String, Error> {
+        self.optional(name)
+            .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
+    }
+
+    /// The variable's value; blank counts as unset.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
 /// Settings of a client: credentials of type `C`, where to send, timeouts and retries.
 #[derive(Debug, Clone)]
 pub struct ClientConfig<C> {

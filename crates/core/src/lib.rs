@@ -12,7 +12,7 @@ pub mod secret;
 pub mod signing;
 pub mod time;
 
-pub use config::{ClientConfig, EnvCredentials};
+pub use config::{ClientConfig, EnvCredentials, EnvLookup};
 pub use dryrun::PreparedRequest;
 pub use error::{Error, ServiceError};
 pub use http::HttpConfig;

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use dbops_core::signing::SigningKey;
-use dbops_core::{Error, SecretString};
+use dbops_core::{EnvLookup, Error, SecretString};
 
 /// `HUAWEICLOUD_SDK_AK`: the access key id.
 pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -95,17 +95,11 @@ impl Credentials {
 
     /// As [`Credentials::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &str| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
-        };
-        let access_key = SecretString::new(get(ENV_AK)?);
-        let secret_key = SecretString::new(get(ENV_SK)?);
-        let project_id = get(ENV_PROJECT_ID)?;
-        let security_token = lookup(ENV_SECURITY_TOKEN)
-            .filter(|v| !v.trim().is_empty())
-            .map(SecretString::new);
+        let env = EnvLookup(lookup);
+        let access_key = SecretString::new(env.required(ENV_AK)?);
+        let secret_key = SecretString::new(env.required(ENV_SK)?);
+        let project_id = env.required(ENV_PROJECT_ID)?;
+        let security_token = env.optional(ENV_SECURITY_TOKEN).map(SecretString::new);
         Ok(Self::with_auth(
             Auth::AkSk {
                 access_key,

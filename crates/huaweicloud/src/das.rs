@@ -1,49 +1,21 @@
 //! Data Admin Service (MySQL): `DeleteProcess`, "Killing Sessions".
 
-use std::time::Duration;
-
 use dbops_core::dryrun::Capture;
-use dbops_core::http::{call_span, endpoint_host, finish, run_call};
+use dbops_core::http::{call_span, finish, run_call};
 use dbops_core::{Error, PreparedRequest};
 use progenitor_client::{ClientInfo, ResponseValue};
 
 use crate::generated::das as raw;
 pub use crate::generated::das::meta;
 pub use crate::generated::das::types;
-use crate::runtime::{self, ClientConfig, HuaweiDialect};
+use crate::runtime::{HuaweiDialect, service_client};
 
-/// A DAS client: validated, signed, retried calls with typed results and errors.
-#[derive(Debug, Clone)]
-pub struct DasClient {
-    raw: raw::Client,
-    total_timeout: Duration,
-    /// The endpoint's host, for the call span.
-    host: String,
+service_client! {
+    /// A DAS client: validated, signed, retried calls with typed results and errors.
+    DasClient
 }
 
 impl DasClient {
-    /// A client with these settings; fails on unknown regions, bad endpoints and plain http unless allowed.
-    pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let b = runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
-        let host = endpoint_host(&b.baseurl);
-        Ok(Self {
-            raw: raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime),
-            total_timeout: b.total_timeout,
-            host,
-        })
-    }
-
-    /// A client for `region` with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
-    pub fn from_env(region: &str) -> Result<Self, Error> {
-        Self::new(ClientConfig::from_env()?.region(region))
-    }
-
-    /// The generated client, for the full builder interface (e.g. the `X-Language` header). Its calls
-    /// are validated, signed and retried too, but return progenitor's error type.
-    pub fn raw(&self) -> &raw::Client {
-        &self.raw
-    }
-
     /// Kills the sessions of MySQL instance `instance_id` chosen by `body` (session ids, user or
     /// database; at least one of them). The project id comes from the credentials.
     pub async fn delete_process(&self, instance_id: &str, body: types::DeleteProcessReqBody) -> Result<(), Error> {
@@ -64,9 +36,7 @@ impl DasClient {
         body: types::DeleteProcessReqBody,
     ) -> Result<PreparedRequest, Error> {
         let capture = Capture::default();
-        let runtime = self.raw.inner().dry_run(capture.clone());
-        let client = raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime);
-        capture.finish(send_delete_process(&client, instance_id, body).await)
+        capture.finish(send_delete_process(&self.dry_run_client(&capture), instance_id, body).await)
     }
 }
 

@@ -224,3 +224,48 @@ fn parse_error(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
     let e: crate::generated::das::types::HuaweiError = serde_json::from_slice(body).ok()?;
     Some((e.error_code.or(e.code), e.error_msg.or(e.message)))
 }
+
+/// The parts every service client shares: the struct, its constructors, the generated client behind it,
+/// and a dry-run twin of the generated client.
+macro_rules! service_client {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            raw: raw::Client,
+            total_timeout: std::time::Duration,
+            /// The endpoint's host, for the call span.
+            host: String,
+        }
+
+        impl $name {
+            /// A client with these settings; fails on unknown regions, bad endpoints and plain http
+            /// unless allowed.
+            pub fn new(config: crate::ClientConfig) -> Result<Self, dbops_core::Error> {
+                let b = crate::runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
+                let host = dbops_core::http::endpoint_host(&b.baseurl);
+                let raw = raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime);
+                Ok(Self { raw, total_timeout: b.total_timeout, host })
+            }
+
+            /// A client for `region` with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
+            pub fn from_env(region: &str) -> Result<Self, dbops_core::Error> {
+                Self::new(crate::ClientConfig::from_env()?.region(region))
+            }
+
+            /// The generated client, for the full builder interface. Its calls are validated, signed
+            /// and retried too, but return progenitor's error type.
+            pub fn raw(&self) -> &raw::Client {
+                &self.raw
+            }
+
+            /// A copy of the generated client whose requests are signed and captured, not sent.
+            fn dry_run_client(&self, capture: &dbops_core::dryrun::Capture) -> raw::Client {
+                use progenitor_client::ClientInfo;
+                let runtime = self.raw.inner().dry_run(capture.clone());
+                raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime)
+            }
+        }
+    };
+}
+pub(crate) use service_client;
