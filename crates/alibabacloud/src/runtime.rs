@@ -9,7 +9,7 @@ use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
 use dbops_core::http::{Dialect, header_str, host_header};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::time::UtcDateTime;
-use dbops_core::{Error, RetryPolicy, ServiceError, Violation};
+use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
@@ -155,11 +155,7 @@ impl Runtime {
         if let Ok(v) = HeaderValue::from_str(nonce) {
             headers.insert(X_ACS_NONCE.clone(), v);
         }
-        if let Some(token) = creds
-            .security_token
-            .as_ref()
-            .and_then(|t| HeaderValue::from_str(t.expose()).ok())
-        {
+        if let Some(token) = creds.security_token.as_ref().and_then(SecretString::header_value) {
             headers.insert(X_ACS_SECURITY_TOKEN.clone(), token);
         }
         let authorization = authorization(request, creds.access_key_id.expose(), &creds.signing_key);

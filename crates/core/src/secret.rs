@@ -24,6 +24,14 @@ impl SecretString {
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+
+    /// The secret as an HTTP header value marked sensitive (left out of `Debug` and of HTTP/2 header
+    /// compression); `None` if it is not a valid header value.
+    pub fn header_value(&self) -> Option<reqwest::header::HeaderValue> {
+        let mut v = reqwest::header::HeaderValue::from_str(self.expose()).ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    }
 }
 
 impl Clone for SecretString {

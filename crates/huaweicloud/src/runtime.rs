@@ -9,7 +9,7 @@ use dbops_core::http::{Dialect, header_str, host_header};
 use dbops_core::meta::{Operation, RequestView};
 use dbops_core::signing::SigningKey;
 use dbops_core::time::UtcDateTime;
-use dbops_core::{Error, RetryPolicy, ServiceError, Violation};
+use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -131,8 +131,7 @@ impl Runtime {
     pub fn sign(&self, request: &mut reqwest::Request, now: SystemTime) {
         match &self.credentials.auth {
             Auth::Token(token) => {
-                if let Ok(mut v) = HeaderValue::from_str(token.expose()) {
-                    v.set_sensitive(true);
+                if let Some(v) = token.header_value() {
                     request.headers_mut().insert(X_AUTH_TOKEN.clone(), v);
                 }
             }
@@ -144,10 +143,7 @@ impl Runtime {
                 let date = UtcDateTime::from_system(now).basic();
                 let headers = request.headers_mut();
                 headers.insert(X_SDK_DATE.clone(), HeaderValue::from_str(&date).expect("ASCII date"));
-                if let Some(token) = security_token
-                    .as_ref()
-                    .and_then(|t| HeaderValue::from_str(t.expose()).ok())
-                {
+                if let Some(token) = security_token.as_ref().and_then(SecretString::header_value) {
                     headers.insert(X_SECURITY_TOKEN.clone(), token);
                 }
                 let key = self
