@@ -46,21 +46,17 @@ fn stats(mut samples: Vec<Duration>, total: Duration) -> Stats {
 }
 
 /// The floor: the same bytes through a bare `reqwest::Client`, reading the reply body.
-async fn floor_call(client: &reqwest::Client, req: &PreparedRequest, body: &bytes_body::Body) {
+async fn floor_call(client: &reqwest::Client, req: &PreparedRequest, body: Option<&[u8]>) {
     let mut builder = client.request(req.method.parse().unwrap(), &req.url);
     for (k, v) in &req.headers {
         builder = builder.header(k, v);
     }
-    if let Some(b) = &body.0 {
-        builder = builder.body(b.clone());
+    if let Some(b) = body {
+        builder = builder.body(b.to_vec());
     }
     let resp = builder.send().await.unwrap();
     assert!(resp.status().is_success());
     resp.bytes().await.unwrap();
-}
-
-mod bytes_body {
-    pub struct Body(pub Option<Vec<u8>>);
 }
 
 type Call = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -156,11 +152,11 @@ fn floor_for(req: PreparedRequest) -> Call {
     } else {
         reqwest::Client::new()
     };
-    let body = Arc::new(bytes_body::Body(req.body.clone().map(String::into_bytes)));
+    let body: Arc<Option<Vec<u8>>> = Arc::new(req.body.clone().map(String::into_bytes));
     let req = Arc::new(req);
     Arc::new(move || {
         let (client, req, body) = (client.clone(), req.clone(), body.clone());
-        Box::pin(async move { floor_call(&client, &req, &body).await })
+        Box::pin(async move { floor_call(&client, &req, body.as_deref()).await })
     })
 }
 

@@ -480,8 +480,8 @@ async fn configuration_errors_name_the_problem() {
     );
 }
 
-#[tokio::test]
-async fn region_table_includes_the_documented_exceptions() {
+#[test]
+fn region_table_includes_the_documented_exceptions() {
     use huaweicloud_dbops::{das, dds};
     let find = |t: &[(&str, &str)], r: &str| t.iter().find(|(k, _)| *k == r).map(|(_, u)| u.to_string());
     assert_eq!(

@@ -140,7 +140,7 @@ impl Runtime {
         request: reqwest::Request,
         _op: Option<&'static Operation>,
     ) -> reqwest::Result<reqwest::Response> {
-        dbops_core::http::send(client, request, &self.retry, &AlibabaDialect, |req, _attempt| {
+        dbops_core::http::send(client, request, &self.retry, &AlibabaDialect, |req| {
             self.sign(req, SystemTime::now(), &new_nonce())
         })
         .await

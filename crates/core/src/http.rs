@@ -89,7 +89,7 @@ pub trait Dialect: Sync {
     fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError;
 }
 
-/// Sends `request`, signing every attempt with `sign(request, attempt)`, and retries as `policy` allows.
+/// Sends `request`, signing every attempt afresh with `sign`, and retries as `policy` allows.
 ///
 /// Non-success replies come back buffered and without their URL; transport errors come back without
 /// their URL, so neither can leak a secret carried in the query.
@@ -101,7 +101,7 @@ pub async fn send<S>(
     mut sign: S,
 ) -> reqwest::Result<reqwest::Response>
 where
-    S: FnMut(&mut reqwest::Request, u32),
+    S: FnMut(&mut reqwest::Request),
 {
     let mut original = Some(request);
     let mut attempt = 1u32;
@@ -112,14 +112,14 @@ where
             // The last attempt (or a body that cannot be cloned) sends the original.
             _ => original.take().expect("the original is kept until the last attempt"),
         };
-        sign(&mut req, attempt);
+        sign(&mut req);
         let span = tracing::Span::current();
         span.record("attempt", attempt);
         match client.execute(req).await {
             Err(e) => {
                 let before_send = e.is_connect();
                 let retry = !last && (before_send || policy.retry_after_send_failures);
-                tracing::debug!(attempt, before_send, retry, error = %e.without_url_ref(), "attempt failed");
+                tracing::debug!(attempt, before_send, retry, error = %describe(&e), "attempt failed");
                 if !retry {
                     return Err(e.without_url());
                 }
@@ -160,28 +160,22 @@ fn record_reply(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
     }
 }
 
-trait WithoutUrlRef {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrlRef for reqwest::Error {
-    /// The error's text with its URL left out (reqwest prints the URL only when one is attached).
-    fn without_url_ref(&self) -> String {
-        let mut s = String::from(if self.is_connect() {
-            "connection failed"
-        } else if self.is_timeout() {
-            "timed out"
-        } else {
-            "request failed"
-        });
-        let mut source = std::error::Error::source(self);
-        while let Some(e) = source {
-            s.push_str(": ");
-            s.push_str(&e.to_string());
-            source = e.source();
-        }
-        s
+/// The error's text with its URL left out (reqwest prints the URL only when one is attached).
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = String::from(if e.is_connect() {
+        "connection failed"
+    } else if e.is_timeout() {
+        "timed out"
+    } else {
+        "request failed"
+    });
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
     }
+    s
 }
 
 fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes) -> reqwest::Response {

@@ -120,7 +120,7 @@ impl Runtime {
         request: reqwest::Request,
         _op: Option<&'static Operation>,
     ) -> reqwest::Result<reqwest::Response> {
-        dbops_core::http::send(client, request, &self.retry, &HuaweiDialect, |req, _attempt| {
+        dbops_core::http::send(client, request, &self.retry, &HuaweiDialect, |req| {
             self.sign(req, SystemTime::now())
         })
         .await
