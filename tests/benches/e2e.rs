@@ -96,11 +96,13 @@ async fn compare_sequential(name: &str, client_call: &Call, floor: &Call) {
     // `E2E_ONLY=client` or `E2E_ONLY=floor`: only that side's sequential calls, for `perf stat`.
     if let Ok(only) = std::env::var("E2E_ONLY") {
         let call = if only == "client" { client_call } else { floor };
-        let (_, t) = sequential(call, SEQUENTIAL).await;
-        println!(
-            "{name:<38} {only} only: {:.0} calls/s",
-            SEQUENTIAL as f64 / t.as_secs_f64()
-        );
+        // `E2E_CALLS=N`: that many calls instead (fewer for valgrind).
+        let n = std::env::var("E2E_CALLS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(SEQUENTIAL);
+        let (_, t) = sequential(call, n).await;
+        println!("{name:<38} {only} only: {:.0} calls/s", n as f64 / t.as_secs_f64());
         return;
     }
     sequential(client_call, 2_000).await;
@@ -160,19 +162,38 @@ fn floor_for(req: PreparedRequest) -> Call {
     })
 }
 
+/// The responders run on a thread and runtime of their own, as a remote server would: the client's
+/// runtime schedules only the client's work. Returns the three responders' URLs; they live until the
+/// process ends.
+fn start_responders() -> [String; 3] {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let huawei = Server::responder(Reply::empty(200)).await;
+            let task = Server::responder(Reply::json(200, TASK_OK)).await;
+            let all = Server::responder(Reply::json(200, ALL_OK)).await;
+            tx.send([huawei.url(), task.url(), all.url()]).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
+
 fn main() {
+    let [huawei, task_server, all_server] = start_responders();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let huawei = Server::responder(Reply::empty(200)).await;
-        let task_server = Server::responder(Reply::json(200, TASK_OK)).await;
-        let all_server = Server::responder(Reply::json(200, ALL_OK)).await;
         let mut cases: Vec<(&str, Call, Call)> = Vec::new();
 
-        let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&huawei.url())).unwrap());
+        let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&huawei)).unwrap());
         let floor = floor_for(das.delete_process_dry_run(INSTANCE, process_body()).await.unwrap());
         let client: Call = Arc::new(move || {
             let das = das.clone();
@@ -180,7 +201,7 @@ fn main() {
         });
         cases.push(("Huawei DAS DeleteProcess", client, floor));
 
-        let dds = Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(&huawei.url())).unwrap());
+        let dds = Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(&huawei)).unwrap());
         let floor = floor_for(dds.delete_session_dry_run(NODE, session_body()).await.unwrap());
         let client: Call = Arc::new(move || {
             let dds = dds.clone();
@@ -188,7 +209,7 @@ fn main() {
         });
         cases.push(("Huawei DDS DeleteSession", client, floor));
 
-        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&task_server.url())).unwrap());
+        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&task_server)).unwrap());
         let floor = floor_for(ali.create_kill_instance_session_task_dry_run(task_request()).await.unwrap());
         let client: Call = Arc::new(move || {
             let ali = ali.clone();
@@ -198,7 +219,7 @@ fn main() {
         });
         cases.push(("Alibaba CreateKillInstanceSessionTask", client, floor));
 
-        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&all_server.url())).unwrap());
+        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&all_server)).unwrap());
         let floor = floor_for(ali.kill_instance_all_session_dry_run(all_request()).await.unwrap());
         let client: Call = Arc::new(move || {
             let ali = ali.clone();
@@ -212,6 +233,10 @@ fn main() {
         println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");
         println!("| operation | client calls/s | client p50 µs | client p99 µs | floor calls/s | floor p50 µs | floor p99 µs | client/floor | CPU µs/call client / floor |");
         println!("|---|---|---|---|---|---|---|---|---|");
+        // `E2E_CASE=CreateKill`: only the cases whose name contains this, for profiling.
+        if let Ok(only) = std::env::var("E2E_CASE") {
+            cases.retain(|(name, _, _)| name.contains(&only));
+        }
         for (name, client, floor) in &cases {
             compare_sequential(name, client, floor).await;
         }
@@ -223,9 +248,6 @@ fn main() {
         println!("|---|---|---|---|");
         for (name, client, floor) in &cases {
             compare_concurrent(name, client, floor).await;
-        }
-        for (name, server) in [("Huawei", &huawei), ("Alibaba task", &task_server), ("Alibaba all", &all_server)] {
-            println!("\n{name} responder: {} connections accepted", server.connections());
         }
     });
 }
