@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 
 use crate::error::SpecError;
 use crate::load::Spec;
-use crate::transform::{Check, Loc, OperationMeta, Prepared};
+use crate::transform::{BodyMeta, Check, FieldKind, Loc, OperationMeta, Prepared};
 
 /// The do-not-edit header of every generated file.
 pub fn header(spec_rel: &str, sha256: Option<&str>) -> String {
@@ -107,9 +107,8 @@ fn rpc_mock_tokens(prepared: &Prepared, module: &str) -> TokenStream {
                 /// Matches the request's parameters as they travel on the wire, in the query string
                 /// (booleans as `true`/`false`, lists as JSON-array text).
                 pub fn request(self, value: &types::#request) -> Self {
-                    let value = ::serde_json::to_value(value).expect("request types serialize to JSON");
                     let mut when = self.0;
-                    for (name, text) in crate::runtime::rpc_parameters(&value) {
+                    for (name, text) in crate::runtime::rpc_parameters(value) {
                         when = when.query_param(name, text);
                     }
                     Self(when)
@@ -230,6 +229,19 @@ fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
         quote!(#id => Some(&#ident),)
     });
     let all = ops.iter().map(|op| format_ident!("{}", op.id.to_uppercase()));
+    let fields_impls = ops.iter().filter_map(|op| op.body.as_ref()).map(fields_impl);
+    let pre_arms = ops.iter().map(|op| {
+        let id = &op.id;
+        let ident = format_ident!("{}", op.id.to_uppercase());
+        let body = match &op.body {
+            Some(b) => {
+                let t = format_ident!("{}", b.type_name);
+                quote!(types::#t)
+            }
+            None => quote!(dbops_core::meta::NoBody),
+        };
+        quote!(#id => self.inner.pre::<#body>(request, Some(&meta::#ident)),)
+    });
     let count = ops.len();
     quote! {
         /// What the runtime knows of each operation: wire method and path, RPC action and the local rules
@@ -259,15 +271,19 @@ fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
             }
         }
 
+        #(#fields_impls)*
+
         impl ClientHooks<crate::runtime::Runtime> for Client {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,
                 info: &OperationInfo,
             ) -> std::result::Result<(), Error<E>> {
-                self.inner
-                    .pre(request, meta::by_id(info.operation_id))
-                    .map_err(|halt| halt.into_progenitor())
+                match info.operation_id {
+                    #(#pre_arms)*
+                    _ => self.inner.pre::<dbops_core::meta::NoBody>(request, None),
+                }
+                .map_err(|halt| halt.into_progenitor())
             }
 
             async fn exec(
@@ -276,6 +292,47 @@ fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
                 info: &OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
                 self.inner.exec(&self.client, request, meta::by_id(info.operation_id)).await
+            }
+        }
+    }
+}
+
+/// How the runtime reads a request-body type field by field (for the local rules and the RPC query),
+/// without going through JSON.
+fn fields_impl(body: &BodyMeta) -> TokenStream {
+    let ty = format_ident!("{}", body.type_name);
+    let names = body.fields.iter().map(|f| &f.wire);
+    let arms = body.fields.iter().map(|f| {
+        let wire = &f.wire;
+        let field = format_ident!("{}", f.rust);
+        let value = match (f.kind, f.required) {
+            (FieldKind::Str, true) => quote!(Some(Field::Str(&self.#field))),
+            (FieldKind::Str, false) => quote!(self.#field.as_deref().map(Field::Str)),
+            (FieldKind::Secret, true) => quote!(Some(Field::Str(self.#field.expose()))),
+            (FieldKind::Secret, false) => quote!(self.#field.as_ref().map(|s| Field::Str(s.expose()))),
+            (FieldKind::Int, true) => quote!(Some(Field::Int(self.#field))),
+            (FieldKind::Int, false) => quote!(self.#field.map(Field::Int)),
+            (FieldKind::Bool, true) => quote!(Some(Field::Bool(self.#field))),
+            (FieldKind::Bool, false) => quote!(self.#field.map(Field::Bool)),
+            (FieldKind::Strs, true) => quote!(Some(Field::Strs(&self.#field))),
+            (FieldKind::Ints, true) => quote!(Some(Field::Ints(&self.#field))),
+            // Optional lists are left out of the body when empty.
+            (FieldKind::Strs, false) => quote!(Some(Field::Strs(&self.#field)).filter(|_| !self.#field.is_empty())),
+            (FieldKind::Ints, false) => quote!(Some(Field::Ints(&self.#field)).filter(|_| !self.#field.is_empty())),
+        };
+        quote!(#wire => #value,)
+    });
+    quote! {
+        impl dbops_core::meta::Fields for types::#ty {
+            fn names(&self) -> &'static [&'static str] {
+                &[#(#names),*]
+            }
+            fn field(&self, name: &str) -> Option<dbops_core::meta::Field<'_>> {
+                use dbops_core::meta::Field;
+                match name {
+                    #(#arms)*
+                    _ => None,
+                }
             }
         }
     }

@@ -72,6 +72,39 @@ pub struct OperationMeta {
     pub rules: Vec<Rule>,
     /// Request fields holding secrets.
     pub secrets: Vec<String>,
+    /// The JSON request body's generated type, which the runtime reads field by field.
+    pub body: Option<BodyMeta>,
+}
+
+/// A request-body type as the runtime reads it: its fields, for the local rules and (RPC) the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyMeta {
+    /// The schema name, which is also the generated type's name.
+    pub type_name: String,
+    /// The fields, sorted bytewise by wire name.
+    pub fields: Vec<BodyField>,
+}
+
+/// One top-level field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyField {
+    /// The name on the wire.
+    pub wire: String,
+    /// The Rust field name progenitor gives it.
+    pub rust: String,
+    pub kind: FieldKind,
+    pub required: bool,
+}
+
+/// The body field types the runtime reads without going through JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Str,
+    Secret,
+    Int,
+    Bool,
+    Strs,
+    Ints,
 }
 
 /// The transformed document and the operation facts.
@@ -105,6 +138,8 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
     let mut operations = Vec::new();
     let mut new_schemas = Map::new();
     let mut has_secrets = false;
+    // (operation index, schema name, where the body is declared)
+    let mut body_types: Vec<(usize, String, String)> = Vec::new();
 
     let paths = src["paths"].as_object().expect("checked by load");
     for (path, item) in paths {
@@ -123,6 +158,7 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
                 rpc_action: op.get("x-acs-action").and_then(Value::as_str).map(str::to_string),
                 rules: Vec::new(),
                 secrets: Vec::new(),
+                body: None,
             };
             let op_ptr = push(&push("/paths", path), method);
             let out_op = doc.pointer_mut(&op_ptr).expect("same document");
@@ -145,6 +181,19 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
                         collect_rules(src, &p["schema"], loc, &mut meta);
                     }
                     if let Some(body) = op.pointer("/requestBody/content/application~1json/schema") {
+                        if let Some(name) = body
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                        {
+                            body_types.push((operations.len(), name.to_string(), push(&op_ptr, "requestBody")));
+                        } else {
+                            return Err(SpecError::new(
+                                &spec.file,
+                                push(&op_ptr, "requestBody"),
+                                "a JSON request body must be a `$ref` to a named schema under components/schemas",
+                            ));
+                        }
                         let body = resolve(src, body);
                         collect_object_rules(src, body, &mut meta);
                     }
@@ -170,6 +219,7 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
                         }
                     }
                     let body_name = format!("{name}Request");
+                    body_types.push((operations.len(), body_name.clone(), op_ptr.clone()));
                     new_schemas.insert(
                         body_name.clone(),
                         json!({
@@ -221,6 +271,10 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
             json!({"type": "string", "description": "A secret; shown masked in Debug output."});
     }
 
+    for (i, name, at) in body_types {
+        operations[i].body = Some(body_meta(spec, &doc, &name, &at)?);
+    }
+
     let (default_endpoint, regions) = endpoints(spec)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| SpecError::new(&spec.file, "", format!("not a valid OpenAPI 3.0 document: {e}")))?;
@@ -233,6 +287,64 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
         has_secrets,
         default_endpoint,
         regions,
+    })
+}
+
+/// The fields of request-body schema `name` in the transformed document.
+fn body_meta(spec: &Spec, doc: &Value, name: &str, at: &str) -> Result<BodyMeta, SpecError> {
+    let schema = &doc["components"]["schemas"][name];
+    let err = |field: &str, what: &str| {
+        SpecError::new(
+            &spec.file,
+            at,
+            format!("request body `{name}`, field `{field}`: {what}"),
+        )
+    };
+    if schema.get("type").and_then(Value::as_str) != Some("object") {
+        return Err(err("", "a request body must be an object"));
+    }
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut fields = Vec::new();
+    for (wire, prop) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let ty = |s: &Value| s.get("type").and_then(Value::as_str).map(str::to_string);
+        let kind = if prop.get("$ref").and_then(Value::as_str) == Some("#/components/schemas/SecretString") {
+            FieldKind::Secret
+        } else {
+            match (ty(prop).as_deref(), prop.get("items").and_then(ty).as_deref()) {
+                (Some("string"), _) if prop.get("format").is_none() && prop.get("enum").is_none() => FieldKind::Str,
+                (Some("integer"), _) if prop.get("format").is_none_or(|f| f == "int64") => FieldKind::Int,
+                (Some("boolean"), _) => FieldKind::Bool,
+                (Some("array"), Some("string")) => FieldKind::Strs,
+                (Some("array"), Some("integer")) => FieldKind::Ints,
+                _ => {
+                    return Err(err(
+                        wire,
+                        "the runtime reads plain strings, int64 integers, booleans and lists of strings or \
+                         integers; anything else is not supported in a request body",
+                    ));
+                }
+            }
+        };
+        fields.push(BodyField {
+            wire: wire.clone(),
+            rust: crate::snake_case(wire),
+            kind,
+            required: required.contains(&wire.as_str()),
+        });
+    }
+    fields.sort_by(|a, b| a.wire.cmp(&b.wire));
+    Ok(BodyMeta {
+        type_name: name.to_string(),
+        fields,
     })
 }
 

@@ -166,6 +166,26 @@ fn broken_specs_are_reported_with_file_and_pointer() {
             }),
             format!("{FILE}: at #/servers: needs at least one server (the endpoint)"),
         ),
+        (
+            "inline request body schema",
+            with(|v| {
+                v["paths"]["/v1/{id}/things"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+                    json!({"type": "object"})
+            }),
+            format!(
+                "{FILE}: at #{op}/requestBody: a JSON request body must be a `$ref` to a named schema under \
+                 components/schemas"
+            ),
+        ),
+        (
+            "request body field of a type the runtime cannot read",
+            with(|v| v["components"]["schemas"]["Thing"]["properties"]["b"] = json!({"type": "number"})),
+            format!(
+                "{FILE}: at #{op}/requestBody: request body `Thing`, field `b`: the runtime reads plain strings, \
+                 int64 integers, booleans and lists of strings or integers; anything else is not supported in a \
+                 request body"
+            ),
+        ),
     ];
     for (what, text, want) in cases {
         assert_eq!(load_error(&text), want, "{what}");

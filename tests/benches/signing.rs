@@ -23,7 +23,10 @@ fn signing(c: &mut Criterion) {
         .build()
         .unwrap();
     das_rt
-        .pre(&mut das_req, Some(&huaweicloud_dbops::das::meta::DELETE_PROCESS))
+        .pre::<huaweicloud_dbops::das::types::DeleteProcessReqBody>(
+            &mut das_req,
+            Some(&huaweicloud_dbops::das::meta::DELETE_PROCESS),
+        )
         .unwrap();
 
     let dds_client = huaweicloud_dbops::DdsClient::new(huawei_config(endpoint)).unwrap();
@@ -34,7 +37,10 @@ fn signing(c: &mut Criterion) {
         .build()
         .unwrap();
     dds_rt
-        .pre(&mut dds_req, Some(&huaweicloud_dbops::dds::meta::DELETE_SESSION))
+        .pre::<huaweicloud_dbops::dds::types::DeleteSessionRequestBody>(
+            &mut dds_req,
+            Some(&huaweicloud_dbops::dds::meta::DELETE_SESSION),
+        )
         .unwrap();
 
     let ali_client = alibabacloud_dbops::DasClient::new(alibaba_config(endpoint)).unwrap();
@@ -45,7 +51,7 @@ fn signing(c: &mut Criterion) {
         .build()
         .unwrap();
     ali_rt
-        .pre(
+        .pre::<alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskRequest>(
             &mut task_req,
             Some(&alibabacloud_dbops::das::meta::CREATE_KILL_INSTANCE_SESSION_TASK),
         )
@@ -56,7 +62,7 @@ fn signing(c: &mut Criterion) {
         .build()
         .unwrap();
     ali_rt
-        .pre(
+        .pre::<alibabacloud_dbops::das::types::KillInstanceAllSessionRequest>(
             &mut all_req,
             Some(&alibabacloud_dbops::das::meta::KILL_INSTANCE_ALL_SESSION),
         )
@@ -129,7 +135,7 @@ fn signing(c: &mut Criterion) {
             huaweicloud_dbops::signer::sign_with(&req, &hw_key, "20251126T101500Z")
         })
     });
-    let query = alibabacloud_dbops::runtime::rpc_parameters(&serde_json::to_value(task_request()).unwrap());
+    let query = alibabacloud_dbops::runtime::rpc_parameters(&task_request());
     let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let ali_headers = [
         ("host", "das.cn-shanghai.aliyuncs.com"),

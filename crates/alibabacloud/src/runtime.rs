@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
+use dbops_core::encode::encode_into;
 use dbops_core::http::{Dialect, header_str, host_header};
-use dbops_core::meta::{Operation, RequestView};
+use dbops_core::meta::{Field, Fields, NoBody, Operation, RequestView, read_body};
 use dbops_core::time::UtcDateTime;
 use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 
 use crate::credentials::Credentials;
 use crate::signer::{self, EMPTY_SHA256, Query, SignableRequest};
@@ -86,35 +87,35 @@ impl Runtime {
     /// into the RPC wire form: `POST /` with every parameter in the query (booleans as `true`/`false`,
     /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers. A dry-run
     /// runtime then signs and captures the request and stops it.
-    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt> {
+    pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
+    where
+        B: Fields + DeserializeOwned,
+    {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         let action = op
             .rpc_action
             .ok_or_else(|| Violation::new("operation", "has no RPC action"))?;
-        let body: Value = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or(Value::Object(Default::default()));
+        let body = read_body::<B>(request)?;
+        let body: &dyn Fields = match &body {
+            Some(b) => b,
+            None => &NoBody {},
+        };
         op.validate(&RequestView {
             path: request.url().path(),
             query: &[],
             headers: request.headers(),
-            body: Some(&body),
+            body: Some(body),
         })?;
 
-        let params = rpc_parameters(&body);
-        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut query = String::with_capacity(256);
-        signer::canonical_query_into(&mut query, &pairs);
+        rpc_query_into(&mut query, body);
         let url = request.url_mut();
         // The pseudo path `/{Action}` only kept the operations apart for the generator.
-        let base = url
-            .path()
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or_default();
-        url.set_path(&format!("{base}/"));
+        let base_len = url.path().rfind('/').unwrap_or(0);
+        let mut path = String::with_capacity(base_len + 1);
+        path.push_str(&url.path()[..base_len]);
+        path.push('/');
+        url.set_path(&path);
         url.set_query((!query.is_empty()).then_some(query.as_str()));
 
         *request.method_mut() = reqwest::Method::POST;
@@ -166,22 +167,71 @@ impl Runtime {
     }
 }
 
-/// The RPC parameters a request body stands for: strings as they are, booleans and numbers as text,
-/// arrays and objects as JSON text; absent and null values are left out.
-pub fn rpc_parameters(body: &Value) -> Vec<(String, String)> {
-    let Some(map) = body.as_object() else { return Vec::new() };
-    map.iter()
-        .filter_map(|(k, v)| {
-            let text = match v {
-                Value::Null => return None,
-                Value::String(s) => s.clone(),
-                Value::Bool(b) => b.to_string(),
-                Value::Number(n) => n.to_string(),
-                Value::Array(_) | Value::Object(_) => v.to_string(),
-            };
-            Some((k.clone(), text))
+/// Appends the RPC query a request body stands for, in canonical form (the form it is sent and signed
+/// in): parameters sorted by name, `name=value` percent-encoded (RFC 3986), joined by `&`. Strings go
+/// as they are, integers and booleans as text, lists as JSON-array text; absent fields are left out.
+pub fn rpc_query_into(out: &mut String, body: &dyn Fields) {
+    let mut text = String::new();
+    for name in body.names() {
+        let Some(value) = body.field(name) else { continue };
+        if !out.is_empty() {
+            out.push('&');
+        }
+        encode_into(out, name);
+        out.push('=');
+        text.clear();
+        encode_into(out, parameter_text(&mut text, value));
+    }
+}
+
+/// The RPC parameters a request body stands for, as (name, text) pairs in canonical order: what
+/// [`rpc_query_into`] encodes.
+pub fn rpc_parameters(body: &dyn Fields) -> Vec<(String, String)> {
+    let mut text = String::new();
+    body.names()
+        .iter()
+        .filter_map(|name| {
+            let value = body.field(name)?;
+            text.clear();
+            Some((name.to_string(), parameter_text(&mut text, value).to_string()))
         })
         .collect()
+}
+
+/// The text of one parameter value; `buf` holds it when it is not borrowed from the value.
+fn parameter_text<'a>(buf: &'a mut String, value: Field<'a>) -> &'a str {
+    use std::fmt::Write;
+    match value {
+        Field::Str(s) => s,
+        Field::Bool(b) => {
+            if b {
+                "true"
+            } else {
+                "false"
+            }
+        }
+        Field::Int(n) => {
+            let _ = write!(buf, "{n}");
+            buf
+        }
+        Field::Strs(items) => {
+            // JSON-array text: serializing strings into a String cannot fail.
+            let json = serde_json::to_string(items).unwrap_or_default();
+            buf.push_str(&json);
+            buf
+        }
+        Field::Ints(items) => {
+            buf.push('[');
+            for (i, n) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                let _ = write!(buf, "{n}");
+            }
+            buf.push(']');
+            buf
+        }
+    }
 }
 
 /// The `Authorization` value for a request already carrying its `x-acs-*` headers. Signs `host`,

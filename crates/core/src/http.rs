@@ -240,13 +240,17 @@ pub async fn finish<T, E>(
 }
 
 /// Runs a call in its span and under the total timeout, and logs its outcome (at `info`, never a secret).
-pub async fn run_call<T>(
+///
+/// The call's future is moved to the heap once, here: the generated request futures are several
+/// kilobytes, and every layer wrapped around them by value would otherwise be copied on each move.
+pub fn run_call<T>(
     span: tracing::Span,
     limit: Duration,
     call: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
+) -> impl Future<Output = Result<T, Error>> {
     use tracing::Instrument;
-    async {
+    let call = Box::pin(call);
+    async move {
         let result = tokio::time::timeout(limit, call).await.unwrap_or(Err(Error::Timeout));
         match &result {
             Ok(_) => tracing::info!("call succeeded"),
@@ -263,7 +267,6 @@ pub async fn run_call<T>(
         result
     }
     .instrument(span)
-    .await
 }
 
 /// The host of an endpoint, for logs: computed once per client rather than parsed on every call.

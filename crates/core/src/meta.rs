@@ -7,7 +7,6 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use percent_encoding::percent_decode_str;
-use serde_json::Value;
 
 /// One operation of a service.
 #[derive(Debug)]
@@ -42,9 +41,29 @@ pub enum Loc {
 }
 
 /// A regular expression from the spec, compiled on first use.
+///
+/// The spec's patterns are mostly anchored runs of character classes (`^[A-Za-z0-9]{32}$`, ids with
+/// dashes); those are matched by a byte-class scanner. Any other pattern goes to a full ECMAScript
+/// regular expression engine.
 pub struct Pattern {
     source: &'static str,
-    compiled: OnceLock<Option<regress::Regex>>,
+    compiled: OnceLock<Matcher>,
+}
+
+enum Matcher {
+    /// A sequence of character classes, each repeated a counted number of times.
+    Runs(Vec<Run>),
+    Regex(regress::Regex),
+    /// A pattern that does not compile rejects everything rather than letting anything through.
+    Invalid,
+}
+
+/// `[class]{min,max}` or a literal character.
+struct Run {
+    /// Bit `b` set: ASCII byte `b` is in the class.
+    class: u128,
+    min: usize,
+    max: usize,
 }
 
 impl Pattern {
@@ -61,13 +80,98 @@ impl Pattern {
         self.source
     }
 
-    fn matches(&self, s: &str) -> bool {
-        // A pattern that does not compile rejects everything rather than letting anything through.
-        self.compiled
-            .get_or_init(|| regress::Regex::new(self.source).ok())
-            .as_ref()
-            .is_some_and(|re| re.find(s).is_some())
+    /// Whether `s` matches (somewhere, as ECMAScript's `RegExp.test` would; anchors are the pattern's).
+    pub fn matches(&self, s: &str) -> bool {
+        match self.compiled.get_or_init(|| compile(self.source)) {
+            Matcher::Runs(runs) => match_runs(runs, s.as_bytes()),
+            Matcher::Regex(re) => re.find(s).is_some(),
+            Matcher::Invalid => false,
+        }
     }
+}
+
+fn compile(source: &str) -> Matcher {
+    if let Some(runs) = parse_runs(source) {
+        return Matcher::Runs(runs);
+    }
+    regress::Regex::new(source).map_or(Matcher::Invalid, Matcher::Regex)
+}
+
+/// Parses `^(atom quantifier?)*$` where an atom is `[...]` of plain ASCII characters and ranges, or a
+/// plain ASCII character, and a quantifier is `{n}` or `{m,n}`. Only the last atom may vary in length,
+/// so that matching left to right never needs to backtrack. `None`: not of this shape.
+fn parse_runs(source: &str) -> Option<Vec<Run>> {
+    let body = source.strip_prefix('^')?.strip_suffix('$')?.as_bytes();
+    let plain = |b: u8| b.is_ascii_graphic() && !b"\\[](){}|?*+.^$".contains(&b);
+    let mut runs: Vec<Run> = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        let class = if body[i] == b'[' {
+            let end = i + body[i..].iter().position(|&b| b == b']')?;
+            let set = &body[i + 1..end];
+            let mut class = 0u128;
+            let mut j = 0;
+            while j < set.len() {
+                let lo = set[j];
+                if !(plain(lo) || lo == b'-' && j > 0) {
+                    return None;
+                }
+                if j + 2 < set.len() && set[j + 1] == b'-' {
+                    let hi = set[j + 2];
+                    if !plain(hi) || hi < lo {
+                        return None;
+                    }
+                    (lo..=hi).for_each(|b| class |= 1 << b);
+                    j += 3;
+                } else {
+                    class |= 1 << lo;
+                    j += 1;
+                }
+            }
+            i = end + 1;
+            class
+        } else if plain(body[i]) || body[i] == b'-' {
+            i += 1;
+            1u128 << body[i - 1]
+        } else {
+            return None;
+        };
+        let (min, max) = if body.get(i) == Some(&b'{') {
+            let end = i + body[i..].iter().position(|&b| b == b'}')?;
+            let inner = std::str::from_utf8(&body[i + 1..end]).ok()?;
+            i = end + 1;
+            match inner.split_once(',') {
+                Some((m, n)) => (m.parse().ok()?, n.parse().ok()?),
+                None => {
+                    let n = inner.parse().ok()?;
+                    (n, n)
+                }
+            }
+        } else {
+            (1, 1)
+        };
+        if min > max || runs.last().is_some_and(|r| r.min != r.max) {
+            return None;
+        }
+        runs.push(Run { class, min, max });
+    }
+    Some(runs)
+}
+
+fn match_runs(runs: &[Run], s: &[u8]) -> bool {
+    let mut at = 0;
+    for run in runs {
+        let taken = s[at..]
+            .iter()
+            .take(run.max)
+            .take_while(|&&b| b < 128 && run.class & (1 << b) != 0)
+            .count();
+        if taken < run.min {
+            return false;
+        }
+        at += taken;
+    }
+    at == s.len()
 }
 
 impl fmt::Debug for Pattern {
@@ -150,16 +254,66 @@ impl fmt::Display for Violation {
 
 impl std::error::Error for Violation {}
 
+/// A request-body value as the rules and the RPC encoding see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Field<'a> {
+    /// A string (secrets included: checked, never shown).
+    Str(&'a str),
+    /// An integer.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A list of strings.
+    Strs(&'a [String]),
+    /// A list of integers.
+    Ints(&'a [i64]),
+}
+
+/// A request body read field by field, straight from the typed value; the generated body types
+/// implement it.
+pub trait Fields {
+    /// The wire names of the body's fields, sorted bytewise.
+    fn names(&self) -> &'static [&'static str];
+    /// The field as it is sent: `None` when absent or left out of the serialized body.
+    fn field(&self, name: &str) -> Option<Field<'_>>;
+}
+
+/// The body of an operation that sends none.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+pub struct NoBody {}
+
+impl Fields for NoBody {
+    fn names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn field(&self, _: &str) -> Option<Field<'_>> {
+        None
+    }
+}
+
+/// The request's JSON body read back as the operation's body type `B` (`None` without a body). The
+/// generated client serialized it from a `B` a moment ago, so failing to read it back is a bug in the
+/// request, reported as a violation rather than sent.
+pub fn read_body<B: serde::de::DeserializeOwned>(request: &reqwest::Request) -> Result<Option<B>, Violation> {
+    match request.body().map(reqwest::Body::as_bytes) {
+        None => Ok(None),
+        Some(Some(bytes)) => serde_json::from_slice(bytes)
+            .map(Some)
+            .map_err(|e| Violation::new("body", format!("does not read back as the operation's body type: {e}"))),
+        Some(None) => Err(Violation::new("body", "is a stream; a JSON body was expected")),
+    }
+}
+
 /// The parts of a request the rules look at.
 pub struct RequestView<'a> {
     /// The URL path as sent (percent-encoded).
     pub path: &'a str,
     /// Decoded query pairs.
-    pub query: &'a [(String, String)],
+    pub query: &'a [(&'a str, &'a str)],
     /// The headers.
     pub headers: &'a reqwest::header::HeaderMap,
-    /// The JSON body, if any.
-    pub body: Option<&'a Value>,
+    /// The body, if any.
+    pub body: Option<&'a dyn Fields>,
 }
 
 impl Operation {
@@ -169,23 +323,23 @@ impl Operation {
             match rule.loc {
                 Loc::Body("") => check_body(rule, req.body)?,
                 Loc::Body(name) => {
-                    if let Some(v) = req.body.and_then(|b| b.get(name)) {
+                    if let Some(v) = req.body.and_then(|b| b.field(name)) {
                         check_value(rule, name, v)?;
                     }
                 }
                 Loc::Path(name) => {
                     if let Some(v) = path_param(self.path, req.path, name) {
-                        check_value(rule, name, &Value::String(v))?;
+                        check_value(rule, name, Field::Str(&percent_decode_str(v).decode_utf8_lossy()))?;
                     }
                 }
                 Loc::Query(name) => {
-                    for (_, v) in req.query.iter().filter(|(k, _)| k == name) {
-                        check_value(rule, name, &Value::String(v.clone()))?;
+                    for (_, v) in req.query.iter().filter(|(k, _)| *k == name) {
+                        check_value(rule, name, Field::Str(v))?;
                     }
                 }
                 Loc::Header(name) => {
                     if let Some(v) = req.headers.get(name).and_then(|v| v.to_str().ok()) {
-                        check_value(rule, name, &Value::String(v.to_string()))?;
+                        check_value(rule, name, Field::Str(v))?;
                     }
                 }
             }
@@ -194,13 +348,14 @@ impl Operation {
     }
 }
 
-fn check_body(rule: &Rule, body: Option<&Value>) -> Result<(), Violation> {
+fn check_body(rule: &Rule, body: Option<&dyn Fields>) -> Result<(), Violation> {
     if let Check::AtLeastOneOf(names) = rule.check {
-        let given = |n: &&str| match body.and_then(|b| b.get(*n)) {
-            None | Some(Value::Null) => false,
-            Some(Value::String(s)) => !s.is_empty(),
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(_) => true,
+        let given = |n: &&str| match body.and_then(|b| b.field(n)) {
+            None => false,
+            Some(Field::Str(s)) => !s.is_empty(),
+            Some(Field::Strs(a)) => !a.is_empty(),
+            Some(Field::Ints(a)) => !a.is_empty(),
+            Some(Field::Int(_) | Field::Bool(_)) => true,
         };
         if !names.iter().any(given) {
             return Err(Violation::new(
@@ -212,44 +367,50 @@ fn check_body(rule: &Rule, body: Option<&Value>) -> Result<(), Violation> {
     Ok(())
 }
 
-fn check_value(rule: &Rule, name: &str, v: &Value) -> Result<(), Violation> {
+fn check_value(rule: &Rule, name: &str, v: Field<'_>) -> Result<(), Violation> {
     if rule.each {
-        if let Value::Array(items) = v {
-            for (i, item) in items.iter().enumerate() {
-                check_one(&rule.check, item).map_err(|r| Violation::new(format!("{name}[{i}]"), r))?;
+        let item = |i: usize, r: String| Violation::new(format!("{name}[{i}]"), r);
+        match v {
+            Field::Strs(items) => {
+                for (i, s) in items.iter().enumerate() {
+                    check_one(&rule.check, Field::Str(s)).map_err(|r| item(i, r))?;
+                }
             }
+            Field::Ints(items) => {
+                for (i, n) in items.iter().enumerate() {
+                    check_one(&rule.check, Field::Int(*n)).map_err(|r| item(i, r))?;
+                }
+            }
+            _ => {}
         }
         return Ok(());
     }
     check_one(&rule.check, v).map_err(|r| Violation::new(name, r))
 }
 
-fn check_one(check: &Check, v: &Value) -> Result<(), String> {
+fn check_one(check: &Check, v: Field<'_>) -> Result<(), String> {
+    let items = match v {
+        Field::Strs(a) => Some(a.len()),
+        Field::Ints(a) => Some(a.len()),
+        _ => None,
+    };
     match (check, v) {
-        (Check::Pattern(p), Value::String(s)) if !p.matches(s) => {
-            Err(format!("must match the pattern `{}`", p.source()))
-        }
-        (Check::MinLength(n), Value::String(s)) if (s.chars().count() as u64) < *n => {
+        (Check::Pattern(p), Field::Str(s)) if !p.matches(s) => Err(format!("must match the pattern `{}`", p.source())),
+        (Check::MinLength(n), Field::Str(s)) if (s.chars().count() as u64) < *n => {
             Err(format!("must be at least {n} character{} long", plural(*n)))
         }
-        (Check::MaxLength(n), Value::String(s)) if (s.chars().count() as u64) > *n => {
+        (Check::MaxLength(n), Field::Str(s)) if (s.chars().count() as u64) > *n => {
             Err(format!("must be at most {n} character{} long", plural(*n)))
         }
-        (Check::MinItems(n), Value::Array(a)) if (a.len() as u64) < *n => {
+        (Check::MinItems(n), _) if items.is_some_and(|len| (len as u64) < *n) => {
             Err(format!("must hold at least {n} item{}", plural(*n)))
         }
-        (Check::MaxItems(n), Value::Array(a)) if (a.len() as u64) > *n => {
+        (Check::MaxItems(n), _) if items.is_some_and(|len| (len as u64) > *n) => {
             Err(format!("must hold at most {n} item{}", plural(*n)))
         }
-        (Check::Minimum(n), Value::Number(x)) if x.as_i64().is_some_and(|x| x < *n) => {
-            Err(format!("must be at least {n}"))
-        }
-        (Check::Maximum(n), Value::Number(x))
-            if x.as_i64().is_some_and(|x| x > *n) || x.as_u64().is_some_and(|x| x > *n as u64) =>
-        {
-            Err(format!("must be at most {n}"))
-        }
-        (Check::IntegerText { min, max }, Value::String(s)) => {
+        (Check::Minimum(n), Field::Int(x)) if x < *n => Err(format!("must be at least {n}")),
+        (Check::Maximum(n), Field::Int(x)) if x > *n => Err(format!("must be at most {n}")),
+        (Check::IntegerText { min, max }, Field::Str(s)) => {
             let ok = !s.is_empty()
                 && s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
                 && s.parse::<i64>().is_ok_and(|x| (*min..=*max).contains(&x));
@@ -267,21 +428,46 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// The decoded value of `{name}` in `template`, matched against the tail of `path` (the base URL may
-/// add a path prefix).
-fn path_param(template: &str, path: &str, name: &str) -> Option<String> {
-    let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let offset = p.len().checked_sub(t.len())?;
-    let want = format!("{{{name}}}");
-    let i = t.iter().position(|s| *s == want)?;
-    Some(percent_decode_str(p[offset + i]).decode_utf8_lossy().into_owned())
+/// The raw (still percent-encoded) segment of `path` where `template` has `{name}`, matched against
+/// the tail of `path` (the base URL may add a path prefix).
+fn path_param<'p>(template: &str, path: &'p str, name: &str) -> Option<&'p str> {
+    let template = template.trim_end_matches('/');
+    let path = path.trim_end_matches('/');
+    // Segments counted from the end, so a base-URL prefix does not shift them.
+    let from_end = template
+        .rsplit('/')
+        .position(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name))?;
+    if path.split('/').count() < template.split('/').count() {
+        return None;
+    }
+    path.rsplit('/').nth(from_end)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// A body with a list and an optional string, as the generated types implement [`Fields`].
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        ids: Vec<String>,
+        user: Option<String>,
+    }
+
+    impl Fields for Body {
+        fn names(&self) -> &'static [&'static str] {
+            &["ids", "user"]
+        }
+        fn field(&self, name: &str) -> Option<Field<'_>> {
+            match name {
+                "ids" => Some(Field::Strs(&self.ids)).filter(|_| !self.ids.is_empty()),
+                "user" => self.user.as_deref().map(Field::Str),
+                _ => None,
+            }
+        }
+    }
 
     static RULES: [Rule; 5] = [
         Rule {
@@ -325,6 +511,7 @@ mod tests {
 
     fn run(path: &str, body: Value) -> Result<(), Violation> {
         let headers = reqwest::header::HeaderMap::new();
+        let body: Body = serde_json::from_value(body).unwrap();
         OP.validate(&RequestView {
             path,
             query: &[],
@@ -389,6 +576,69 @@ mod tests {
             let want = want.map(|(f, r)| Violation::new(f, r));
             assert_eq!(got.err(), want, "{path} {body}");
         }
+    }
+
+    #[test]
+    fn path_parameters_are_found_from_the_end() {
+        let t = "/v3/{project_id}/instances/{instance_id}/process";
+        assert_eq!(
+            path_param(t, "/v3/p1/instances/i%2F1/process", "instance_id"),
+            Some("i%2F1")
+        );
+        assert_eq!(
+            path_param(t, "/base/v3/p1/instances/i1/process/", "project_id"),
+            Some("p1")
+        );
+        assert_eq!(path_param(t, "/v3/p1/instances/i1/process", "node_id"), None);
+        assert_eq!(path_param(t, "/process", "project_id"), None);
+    }
+
+    #[test]
+    fn class_run_patterns_match_like_the_regex_engine() {
+        let patterns = [
+            "^[A-Za-z0-9]{32}$",
+            "^[A-Za-z0-9]{32,36}$",
+            "^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}$",
+            "^[a-z-]{2}$",
+            "^ab[0-9]{1,3}$",
+        ];
+        let inputs = [
+            "",
+            "054e292c9880d4992f02c0196d3ea468",
+            "054e292c9880d4992f02c0196d3ea46",
+            "da304cd5bbb944de828759bc7be3d3fein01",
+            "da304cd5bbb944de828759bc7be3d3fein012",
+            "054e292c9880d4992f02c0196d3ea46é",
+            "2c250598-1e3c-4d31-bc19-be1d866247e6",
+            "2c250598-1e3c-4d31-bc19-be1d866247e",
+            "2c250598_1e3c-4d31-bc19-be1d866247e6",
+            "a-",
+            "-z",
+            "a_",
+            "ab1",
+            "ab1234",
+            "ab",
+        ];
+        for p in patterns {
+            let fast = Pattern::new(p);
+            assert!(parse_runs(p).is_some(), "{p} takes the fast path");
+            let re = regress::Regex::new(p).unwrap();
+            for s in inputs {
+                assert_eq!(fast.matches(s), re.find(s).is_some(), "{p} on {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_patterns_go_to_the_regex_engine() {
+        for p in ["^a|b$", "[a-z]{2}", "^[a-z]{1,2}[a-z]$", "^\\d{3}$", "^[^a]$", "^a+$"] {
+            assert!(parse_runs(p).is_none(), "{p}");
+        }
+        assert!(Pattern::new("^\\d{3}$").matches("123"));
+        assert!(!Pattern::new("^\\d{3}$").matches("12a"));
+        assert!(Pattern::new("^[a-z]{1,2}[a-z]$").matches("ab"));
+        // Does not compile: rejects everything.
+        assert!(!Pattern::new("^(a$").matches("a"));
     }
 
     #[test]

@@ -6,12 +6,13 @@ use std::time::{Duration, SystemTime};
 
 use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
 use dbops_core::http::{Dialect, header_str, host_header};
-use dbops_core::meta::{Operation, RequestView};
+use dbops_core::meta::{Fields, Operation, RequestView, read_body};
 use dbops_core::signing::SigningKey;
 use dbops_core::time::UtcDateTime;
 use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
 
 use crate::credentials::{Auth, Credentials};
 use crate::signer::{self, SignableRequest};
@@ -80,22 +81,26 @@ impl Runtime {
         }
     }
 
-    /// Runs before anything is sent: checks the operation's documented rules, drops progenitor's
-    /// `api-version` header and adds `X-Project-Id`. A dry-run runtime then signs and captures the
-    /// request and stops it.
-    pub fn pre(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt> {
+    /// Runs before anything is sent: checks the operation's documented rules (reading the body as
+    /// its generated type `B`), drops progenitor's `api-version` header and adds `X-Project-Id`. A
+    /// dry-run runtime then signs and captures the request and stops it.
+    pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
+    where
+        B: Fields + DeserializeOwned,
+    {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         request.headers_mut().remove("api-version");
-        let body: Option<serde_json::Value> = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .and_then(|b| serde_json::from_slice(b).ok());
-        let query: Vec<(String, String)> = request.url().query_pairs().into_owned().collect();
+        let body = read_body::<B>(request)?;
+        let query: Vec<(String, String)> = match request.url().query() {
+            Some(_) => request.url().query_pairs().into_owned().collect(),
+            None => Vec::new(),
+        };
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         op.validate(&RequestView {
             path: request.url().path(),
             query: &query,
             headers: request.headers(),
-            body: body.as_ref(),
+            body: body.as_ref().map(|b| b as &dyn Fields),
         })?;
         let project = HeaderValue::from_str(self.project_id())
             .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;

@@ -1207,14 +1207,72 @@ pub mod meta {
         }
     }
 }
+impl dbops_core::meta::Fields for types::CreateKillInstanceSessionTaskRequest {
+    fn names(&self) -> &'static [&'static str] {
+        &[
+            "DbUser",
+            "DbUserPassword",
+            "IgnoredUsers",
+            "InstanceId",
+            "KillAllSessions",
+            "NodeId",
+            "SessionIds",
+        ]
+    }
+    fn field(&self, name: &str) -> Option<dbops_core::meta::Field<'_>> {
+        use dbops_core::meta::Field;
+        match name {
+            "DbUser" => Some(Field::Str(&self.db_user)),
+            "DbUserPassword" => Some(Field::Str(self.db_user_password.expose())),
+            "IgnoredUsers" => {
+                Some(Field::Strs(&self.ignored_users))
+                    .filter(|_| !self.ignored_users.is_empty())
+            }
+            "InstanceId" => Some(Field::Str(&self.instance_id)),
+            "KillAllSessions" => Some(Field::Bool(self.kill_all_sessions)),
+            "NodeId" => self.node_id.as_deref().map(Field::Str),
+            "SessionIds" => {
+                Some(Field::Ints(&self.session_ids))
+                    .filter(|_| !self.session_ids.is_empty())
+            }
+            _ => None,
+        }
+    }
+}
+impl dbops_core::meta::Fields for types::KillInstanceAllSessionRequest {
+    fn names(&self) -> &'static [&'static str] {
+        &["ConsoleContext", "InstanceId"]
+    }
+    fn field(&self, name: &str) -> Option<dbops_core::meta::Field<'_>> {
+        use dbops_core::meta::Field;
+        match name {
+            "ConsoleContext" => self.console_context.as_deref().map(Field::Str),
+            "InstanceId" => Some(Field::Str(&self.instance_id)),
+            _ => None,
+        }
+    }
+}
 impl ClientHooks<crate::runtime::Runtime> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(request, meta::by_id(info.operation_id))
+        match info.operation_id {
+            "create_kill_instance_session_task" => {
+                self.inner
+                    .pre::<
+                        types::CreateKillInstanceSessionTaskRequest,
+                    >(request, Some(&meta::CREATE_KILL_INSTANCE_SESSION_TASK))
+            }
+            "kill_instance_all_session" => {
+                self.inner
+                    .pre::<
+                        types::KillInstanceAllSessionRequest,
+                    >(request, Some(&meta::KILL_INSTANCE_ALL_SESSION))
+            }
+            _ => self.inner.pre::<dbops_core::meta::NoBody>(request, None),
+        }
             .map_err(|halt| halt.into_progenitor())
     }
     async fn exec(

@@ -26,10 +26,8 @@ pub mod operations {
             self,
             value: &types::CreateKillInstanceSessionTaskRequest,
         ) -> Self {
-            let value = ::serde_json::to_value(value)
-                .expect("request types serialize to JSON");
             let mut when = self.0;
-            for (name, text) in crate::runtime::rpc_parameters(&value) {
+            for (name, text) in crate::runtime::rpc_parameters(value) {
                 when = when.query_param(name, text);
             }
             Self(when)
@@ -71,10 +69,8 @@ pub mod operations {
         /// Matches the request's parameters as they travel on the wire, in the query string
         /// (booleans as `true`/`false`, lists as JSON-array text).
         pub fn request(self, value: &types::KillInstanceAllSessionRequest) -> Self {
-            let value = ::serde_json::to_value(value)
-                .expect("request types serialize to JSON");
             let mut when = self.0;
-            for (name, text) in crate::runtime::rpc_parameters(&value) {
+            for (name, text) in crate::runtime::rpc_parameters(value) {
                 when = when.query_param(name, text);
             }
             Self(when)

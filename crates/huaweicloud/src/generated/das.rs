@@ -684,14 +684,39 @@ pub mod meta {
         }
     }
 }
+impl dbops_core::meta::Fields for types::DeleteProcessReqBody {
+    fn names(&self) -> &'static [&'static str] {
+        &["database", "db_user_id", "process_ids", "user"]
+    }
+    fn field(&self, name: &str) -> Option<dbops_core::meta::Field<'_>> {
+        use dbops_core::meta::Field;
+        match name {
+            "database" => self.database.as_deref().map(Field::Str),
+            "db_user_id" => Some(Field::Str(&self.db_user_id)),
+            "process_ids" => {
+                Some(Field::Strs(&self.process_ids))
+                    .filter(|_| !self.process_ids.is_empty())
+            }
+            "user" => self.user.as_deref().map(Field::Str),
+            _ => None,
+        }
+    }
+}
 impl ClientHooks<crate::runtime::Runtime> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(request, meta::by_id(info.operation_id))
+        match info.operation_id {
+            "delete_process" => {
+                self.inner
+                    .pre::<
+                        types::DeleteProcessReqBody,
+                    >(request, Some(&meta::DELETE_PROCESS))
+            }
+            _ => self.inner.pre::<dbops_core::meta::NoBody>(request, None),
+        }
             .map_err(|halt| halt.into_progenitor())
     }
     async fn exec(

@@ -544,14 +544,33 @@ pub mod meta {
         }
     }
 }
+impl dbops_core::meta::Fields for types::DeleteSessionRequestBody {
+    fn names(&self) -> &'static [&'static str] {
+        &["sessions"]
+    }
+    fn field(&self, name: &str) -> Option<dbops_core::meta::Field<'_>> {
+        use dbops_core::meta::Field;
+        match name {
+            "sessions" => Some(Field::Strs(&self.sessions)),
+            _ => None,
+        }
+    }
+}
 impl ClientHooks<crate::runtime::Runtime> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(request, meta::by_id(info.operation_id))
+        match info.operation_id {
+            "delete_session" => {
+                self.inner
+                    .pre::<
+                        types::DeleteSessionRequestBody,
+                    >(request, Some(&meta::DELETE_SESSION))
+            }
+            _ => self.inner.pre::<dbops_core::meta::NoBody>(request, None),
+        }
             .map_err(|halt| halt.into_progenitor())
     }
     async fn exec(
