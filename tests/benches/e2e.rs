@@ -185,11 +185,20 @@ fn start_responders() -> [String; 3] {
 
 fn main() {
     let [huawei, task_server, all_server] = start_responders();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    // `E2E_RT=current`: a current-thread runtime instead, which takes cross-thread wake-ups out of the
+    // client's path (a lower-noise cross-check of the per-call cost).
+    let rt = if std::env::var("E2E_RT").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
     rt.block_on(async {
         let mut cases: Vec<(&str, Call, Call)> = Vec::new();
 

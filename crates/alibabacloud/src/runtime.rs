@@ -200,38 +200,62 @@ pub fn rpc_parameters(body: &dyn Fields) -> Vec<(String, String)> {
 
 /// The text of one parameter value; `buf` holds it when it is not borrowed from the value.
 fn parameter_text<'a>(buf: &'a mut String, value: Field<'a>) -> &'a str {
-    use std::fmt::Write;
     match value {
         Field::Str(s) => s,
-        Field::Bool(b) => {
-            if b {
-                "true"
-            } else {
-                "false"
-            }
-        }
+        Field::Bool(true) => "true",
+        Field::Bool(false) => "false",
         Field::Int(n) => {
-            let _ = write!(buf, "{n}");
+            buf.push_str(itoa::Buffer::new().format(n));
             buf
         }
         Field::Strs(items) => {
-            // JSON-array text: serializing strings into a String cannot fail.
-            let json = serde_json::to_string(items).unwrap_or_default();
-            buf.push_str(&json);
+            buf.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                push_json_string(buf, item);
+            }
+            buf.push(']');
             buf
         }
         Field::Ints(items) => {
             buf.push('[');
+            let mut digits = itoa::Buffer::new();
             for (i, n) in items.iter().enumerate() {
                 if i > 0 {
                     buf.push(',');
                 }
-                let _ = write!(buf, "{n}");
+                buf.push_str(digits.format(*n));
             }
             buf.push(']');
             buf
         }
     }
+}
+
+/// Appends `s` as a JSON string literal, escaped as `serde_json` writes it.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(u32::from(c) >> 4) as usize]));
+                out.push(char::from(HEX[(u32::from(c) & 15) as usize]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// The `Authorization` value for a request already carrying its `x-acs-*` headers. Signs `host`,
@@ -260,6 +284,26 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &Sign
         hashed_payload: hashed,
     };
     signer::sign_with(&req, key).authorization(access_key_id)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        for s in [
+            "plain",
+            "quo\"te",
+            "back\\slash",
+            "new\nline\ttab\r",
+            "\u{1}\u{1f}\u{8}\u{c}",
+            "é一/*",
+            "",
+        ] {
+            let mut out = String::new();
+            super::push_json_string(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
 }
 
 /// A fresh 128-bit nonce, as 32 hex digits.

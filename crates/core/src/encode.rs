@@ -1,16 +1,37 @@
 //! RFC 3986 percent-encoding as both signers define it: keep `A-Z a-z 0-9 - _ . ~`, encode every other
 //! UTF-8 byte as `%XX` with uppercase hex.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 /// Everything but the unreserved characters.
 pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
+/// Whether `b` is left as it is: `A-Z a-z 0-9 - _ . ~`.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Appends the encoding of `s` to `out`.
 pub fn encode_into(out: &mut String, s: &str) {
-    for chunk in utf8_percent_encode(s, RFC3986) {
-        out.push_str(chunk);
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if unreserved(b) {
+            continue;
+        }
+        // Runs of unreserved (ASCII) bytes are copied whole. A non-empty run starts after an ASCII
+        // byte or after the last byte of an encoded character, so both its ends are boundaries.
+        if start < i {
+            out.push_str(&s[start..i]);
+        }
+        out.push('%');
+        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+        out.push(char::from(HEX_UPPER[usize::from(b & 15)]));
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
 }
 
 /// The encoding of `s`.
@@ -23,10 +44,13 @@ pub fn encode(s: &str) -> String {
 /// Appends the lowercase hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
+    let mut buf = [0u8; 128];
+    for chunk in bytes.chunks(64) {
+        for (i, b) in chunk.iter().enumerate() {
+            buf[2 * i] = HEX[usize::from(b >> 4)];
+            buf[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).expect("hex digits are ASCII"));
     }
 }
 
@@ -46,6 +70,8 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(super::encode(input), want, "{input}");
+            let reference: String = percent_encoding::utf8_percent_encode(input, super::RFC3986).collect();
+            assert_eq!(super::encode(input), reference, "{input}");
         }
     }
 

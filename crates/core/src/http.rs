@@ -279,11 +279,14 @@ pub fn endpoint_host(endpoint: &str) -> String {
 
 /// The `Host` header hyper sends for this URL: the host, and the port when it is not the scheme's default.
 pub fn host_header(url: &Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => String::new(),
+    let host = url.host_str().unwrap_or_default();
+    let mut out = String::with_capacity(host.len() + 6);
+    out.push_str(host);
+    if let Some(port) = url.port() {
+        out.push(':');
+        out.push_str(itoa::Buffer::new().format(port));
     }
+    out
 }
 
 /// The header value as text, if it is text.

@@ -329,7 +329,11 @@ impl Operation {
                 }
                 Loc::Path(name) => {
                     if let Some(v) = path_param(self.path, req.path, name) {
-                        check_value(rule, name, Field::Str(&percent_decode_str(v).decode_utf8_lossy()))?;
+                        if v.contains('%') {
+                            check_value(rule, name, Field::Str(&percent_decode_str(v).decode_utf8_lossy()))?;
+                        } else {
+                            check_value(rule, name, Field::Str(v))?;
+                        }
                     }
                 }
                 Loc::Query(name) => {
@@ -437,9 +441,6 @@ fn path_param<'p>(template: &str, path: &'p str, name: &str) -> Option<&'p str> 
     let from_end = template
         .rsplit('/')
         .position(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name))?;
-    if path.split('/').count() < template.split('/').count() {
-        return None;
-    }
     path.rsplit('/').nth(from_end)
 }
 

@@ -171,7 +171,10 @@ impl Runtime {
 pub fn authorization(request: &reqwest::Request, access_key: &str, key: &SigningKey, sdk_date: &str) -> String {
     let url = request.url();
     let host = host_header(url);
-    let query_pairs: Vec<_> = url.query_pairs().collect();
+    let query_pairs: Vec<_> = match url.query() {
+        Some(_) => url.query_pairs().collect(),
+        None => Vec::new(),
+    };
     let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
     headers.push(("host", &host));

@@ -63,7 +63,11 @@ pub fn canonical_request(req: &SignableRequest<'_>) -> (String, String) {
     // CanonicalURI: each decoded segment encoded, always ending in '/'.
     for segment in req.path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
-        encode_into(&mut out, &percent_decode_str(segment).decode_utf8_lossy());
+        if segment.contains('%') {
+            encode_into(&mut out, &percent_decode_str(segment).decode_utf8_lossy());
+        } else {
+            encode_into(&mut out, segment);
+        }
     }
     out.push_str("/\n");
     canonical_query_into(&mut out, req.query);
