@@ -1,6 +1,7 @@
 //! Runs progenitor on a prepared spec and adds what the runtime needs: the operation table with its local
-//! rules, and the glue that routes every request through the provider runtime (validation, signing,
-//! retries). The output is formatted and stamped with the spec it came from.
+//! rules, a field reader (`dbops_core::meta::Fields`) per request-body type so the rules and the RPC
+//! query read typed values rather than JSON, and the glue that routes every request through the provider
+//! runtime (validation, signing, retries). The output is formatted and stamped with the spec it came from.
 
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
