@@ -91,11 +91,8 @@ impl Runtime {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         request.headers_mut().remove("api-version");
         let body = read_body::<B>(request)?;
-        let query: Vec<(String, String)> = match request.url().query() {
-            Some(_) => request.url().query_pairs().into_owned().collect(),
-            None => Vec::new(),
-        };
-        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let query_pairs: Vec<_> = request.url().query_pairs().collect();
+        let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
         op.validate(&RequestView {
             path: request.url().path(),
             query: &query,
@@ -171,10 +168,7 @@ impl Runtime {
 pub fn authorization(request: &reqwest::Request, access_key: &str, key: &SigningKey, sdk_date: &str) -> String {
     let url = request.url();
     let host = host_header(url);
-    let query_pairs: Vec<_> = match url.query() {
-        Some(_) => url.query_pairs().collect(),
-        None => Vec::new(),
-    };
+    let query_pairs: Vec<_> = url.query_pairs().collect();
     let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
     headers.push(("host", &host));
