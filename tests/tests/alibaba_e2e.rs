@@ -461,6 +461,52 @@ async fn invalid_requests_are_refused_before_sending() {
     assert_eq!(server.requests().len(), 0, "nothing may reach the network");
 }
 
+/// The generated builders (`raw()`) go through the same hooks, but their body is read back from the
+/// serialized request, checked, and written out as the RPC query there: the same wire form, the same
+/// rules.
+#[tokio::test]
+async fn the_generated_builders_read_the_body_back_and_are_checked_and_signed_alike() {
+    let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(200, TASK_OK))).await;
+    let client = client(&server);
+    client.create_kill_instance_session_task(task_request()).await.unwrap();
+    let reply = client
+        .raw()
+        .create_kill_instance_session_task()
+        .body(task_request())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(reply.request_id.is_some());
+    let sent = server.requests();
+    let query = |target: &str| target.split_once('?').map(|(_, q)| q.to_string());
+    assert!(query(&sent[1].target).is_some_and(|q| q.contains("DbUserPassword=")));
+    assert_eq!(
+        query(&sent[0].target),
+        query(&sent[1].target),
+        "the same query both ways"
+    );
+
+    let err = client
+        .raw()
+        .create_kill_instance_session_task()
+        .body(CreateKillInstanceSessionTaskRequest {
+            session_ids: vec![1, -5],
+            ..task_request()
+        })
+        .send()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid `SessionIds[1]`: must be at least 0"), "{err}");
+    assert_no_secret(&err);
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "the invalid request does not reach the network"
+    );
+}
+
 #[test]
 fn debug_output_masks_credentials_and_the_password() {
     let creds = Credentials::sts(AK, SECRET, TOKEN);

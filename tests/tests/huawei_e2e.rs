@@ -460,6 +460,88 @@ async fn invalid_requests_are_refused_before_sending() {
     assert_eq!(server.requests().len(), 0, "nothing may reach the network");
 }
 
+/// The generated builders (`raw()`) go through the same hooks, but their body is checked by reading it
+/// back from the serialized request, as the hooks see only that: the same wire form, the same rules.
+#[tokio::test]
+async fn the_generated_builders_read_the_body_back_and_are_checked_and_signed_alike() {
+    let server = Server::start(gateway(SK, expect_delete_process, |_| Reply::empty(200))).await;
+    let client = das(&server);
+    client.delete_process(INSTANCE, body()).await.unwrap();
+    client
+        .raw()
+        .delete_process()
+        .project_id(PROJECT)
+        .instance_id(INSTANCE)
+        .body(body())
+        .send()
+        .await
+        .unwrap();
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].body, sent[1].body, "the same body both ways");
+
+    let mut bad = body();
+    bad.process_ids = vec!["abc".into()];
+    let err = client
+        .raw()
+        .delete_process()
+        .project_id(PROJECT)
+        .instance_id(INSTANCE)
+        .body(bad)
+        .send()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("invalid `process_ids[0]`: must be the decimal text of an integer"),
+        "{err}"
+    );
+    let err = client
+        .raw()
+        .delete_process()
+        .project_id(PROJECT)
+        .instance_id("short")
+        .body(body())
+        .send()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid `instance_id`"), "{err}");
+
+    let dds_server = Server::start(gateway(SK, expect_delete_session, |_| Reply::json(200, "{}"))).await;
+    let dds_client = dds(&dds_server);
+    dds_client
+        .raw()
+        .delete_session()
+        .project_id(PROJECT)
+        .node_id(NODE)
+        .body(sessions())
+        .send()
+        .await
+        .unwrap();
+    let err = dds_client
+        .raw()
+        .delete_session()
+        .project_id(PROJECT)
+        .node_id(NODE)
+        .body(DeleteSessionRequestBody { sessions: vec![] })
+        .send()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid `sessions`: must hold at least 1 item"), "{err}");
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "only the valid DAS requests reach the network"
+    );
+    assert_eq!(
+        dds_server.requests().len(),
+        1,
+        "only the valid DDS request reaches the network"
+    );
+}
+
 #[tokio::test]
 async fn configuration_errors_name_the_problem() {
     let creds = || Credentials::new(AK, SK, PROJECT);

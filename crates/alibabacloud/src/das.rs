@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use dbops_core::dryrun::Capture;
 use dbops_core::http::{call_span, endpoint_host, finish, run_call};
-use dbops_core::{Error, PreparedRequest, ServiceError};
+use dbops_core::meta::{Fields, Operation};
+use dbops_core::{Error, PreparedRequest, ServiceError, Violation};
 use progenitor_client::ClientInfo;
 
 use crate::generated::das as raw;
@@ -68,7 +69,9 @@ impl DasClient {
             &self.host,
         );
         run_call(span, self.total_timeout, async {
-            let result = self.raw.create_kill_instance_session_task().body(request).send().await;
+            let body = typed_body::<types::CreateKillInstanceSessionTaskRequest>(request)?;
+            let client = self.call_client(&meta::CREATE_KILL_INSTANCE_SESSION_TASK, &body, None)?;
+            let result = client.create_kill_instance_session_task().body(body).send().await;
             let reply = finish(result, &AlibabaDialect).await?.into_inner();
             record_request_id(reply.request_id.as_deref());
             if reply.success == Some(false) {
@@ -90,8 +93,10 @@ impl DasClient {
         R: TryInto<types::CreateKillInstanceSessionTaskRequest>,
         <R as TryInto<types::CreateKillInstanceSessionTaskRequest>>::Error: std::fmt::Display,
     {
-        let (client, capture) = self.dry_run_client();
-        capture.finish(client.create_kill_instance_session_task().body(request).send().await)
+        let body = typed_body::<types::CreateKillInstanceSessionTaskRequest>(request)?;
+        let capture = Capture::default();
+        let client = self.call_client(&meta::CREATE_KILL_INSTANCE_SESSION_TASK, &body, Some(&capture))?;
+        capture.finish(client.create_kill_instance_session_task().body(body).send().await)
     }
 
     /// `KillInstanceAllSession`: terminates all sessions of an ApsaraDB for Redis instance. A reply with
@@ -108,7 +113,9 @@ impl DasClient {
             &self.host,
         );
         run_call(span, self.total_timeout, async {
-            let result = self.raw.kill_instance_all_session().body(request).send().await;
+            let body = typed_body::<types::KillInstanceAllSessionRequest>(request)?;
+            let client = self.call_client(&meta::KILL_INSTANCE_ALL_SESSION, &body, None)?;
+            let result = client.kill_instance_all_session().body(body).send().await;
             let reply = finish(result, &AlibabaDialect).await?.into_inner();
             record_request_id(reply.request_id.as_deref());
             if reply
@@ -129,18 +136,38 @@ impl DasClient {
         R: TryInto<types::KillInstanceAllSessionRequest>,
         <R as TryInto<types::KillInstanceAllSessionRequest>>::Error: std::fmt::Display,
     {
-        let (client, capture) = self.dry_run_client();
-        capture.finish(client.kill_instance_all_session().body(request).send().await)
+        let body = typed_body::<types::KillInstanceAllSessionRequest>(request)?;
+        let capture = Capture::default();
+        let client = self.call_client(&meta::KILL_INSTANCE_ALL_SESSION, &body, Some(&capture))?;
+        capture.finish(client.kill_instance_all_session().body(body).send().await)
     }
 
-    fn dry_run_client(&self) -> (raw::Client, Capture) {
-        let capture = Capture::default();
-        let runtime = self.raw.inner().dry_run(capture.clone());
-        (
-            raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime),
-            capture,
-        )
+    /// A copy of the generated client for one call of `op` with body `body`, which is checked here
+    /// against the body's rules and written out as the RPC query, from the typed value. With a capture,
+    /// the copy signs and captures its request instead of sending it.
+    fn call_client(&self, op: &Operation, body: &dyn Fields, capture: Option<&Capture>) -> Result<raw::Client, Error> {
+        let mut runtime = self.raw.inner().for_body(op, body)?;
+        if let Some(capture) = capture {
+            runtime = runtime.dry_run(capture.clone());
+        }
+        Ok(raw::Client::new_with_client(
+            self.raw.baseurl(),
+            self.raw.client().clone(),
+            runtime,
+        ))
     }
+}
+
+/// The request as its generated type; a builder with a required parameter missing is refused here,
+/// naming it.
+fn typed_body<T>(request: impl TryInto<T, Error: std::fmt::Display>) -> Result<T, Error> {
+    request.try_into().map_err(|e| {
+        let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
+        Error::InvalidRequest(Violation::new(
+            "request",
+            format!("conversion to `{name}` for body failed: {e}"),
+        ))
+    })
 }
 
 fn record_request_id(id: Option<&str>) {

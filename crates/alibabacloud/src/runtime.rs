@@ -45,6 +45,7 @@ pub(crate) fn build(
         api_version,
         retry: http.retry.clone(),
         capture: None,
+        query: None,
     };
     Ok(Built {
         baseurl,
@@ -62,6 +63,9 @@ pub struct Runtime {
     retry: RetryPolicy,
     /// Set on dry-run clients: requests are signed and captured here instead of being sent.
     capture: Option<Capture>,
+    /// Set on the client of one call whose body was checked and written out as the RPC query from its
+    /// typed value (see [`Runtime::for_body`]): `pre` sends this query and does not read the body back.
+    query: Option<String>,
 }
 
 /// Headers whose values are credentials, masked in dry-run output.
@@ -83,10 +87,24 @@ impl Runtime {
         }
     }
 
+    /// The same runtime for a single call whose body `body` has just passed `op`'s body rules here and
+    /// been written out as its RPC query, from the typed value: its `pre` checks the other rules and
+    /// sends that query, without reading the body back.
+    pub fn for_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
+        op.validate_body(Some(body))?;
+        let mut query = String::with_capacity(256);
+        rpc_query_into(&mut query, body);
+        Ok(Self {
+            query: Some(query),
+            ..self.clone()
+        })
+    }
+
     /// Runs before anything is sent: checks the documented rules, then rewrites the generated request
     /// into the RPC wire form: `POST /` with every parameter in the query (booleans as `true`/`false`,
-    /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers. A dry-run
-    /// runtime then signs and captures the request and stops it.
+    /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers. The body
+    /// is read back as its generated type `B` unless this runtime was made for it by
+    /// [`Runtime::for_body`]. A dry-run runtime then signs and captures the request and stops it.
     pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
     where
         B: Fields + DeserializeOwned,
@@ -95,20 +113,32 @@ impl Runtime {
         let action = op
             .rpc_action
             .ok_or_else(|| Violation::new("operation", "has no RPC action"))?;
-        let body = read_body::<B>(request)?;
-        let body: &dyn Fields = match &body {
-            Some(b) => b,
-            None => &NoBody {},
-        };
-        op.validate(&RequestView {
+        let mut view = RequestView {
             path: request.url().path(),
             query: &[],
             headers: request.headers(),
-            body: Some(body),
-        })?;
-
-        let mut query = String::with_capacity(256);
-        rpc_query_into(&mut query, body);
+            body: None,
+        };
+        let read_back;
+        let query = match &self.query {
+            Some(query) => {
+                op.validate_request(&view)?;
+                query
+            }
+            None => {
+                let body = read_body::<B>(request)?;
+                let body: &dyn Fields = match &body {
+                    Some(b) => b,
+                    None => &NoBody {},
+                };
+                view.body = Some(body);
+                op.validate(&view)?;
+                let mut query = String::with_capacity(256);
+                rpc_query_into(&mut query, body);
+                read_back = query;
+                &read_back
+            }
+        };
         let url = request.url_mut();
         // The pseudo path `/{Action}` only kept the operations apart for the generator.
         let base_len = url.path().rfind('/').unwrap_or(0);

@@ -319,36 +319,57 @@ pub struct RequestView<'a> {
 impl Operation {
     /// Checks every rule; the first broken one is returned.
     pub fn validate(&self, req: &RequestView<'_>) -> Result<(), Violation> {
-        for rule in self.rules {
-            match rule.loc {
-                Loc::Body("") => check_body(rule, req.body)?,
-                Loc::Body(name) => {
-                    if let Some(v) = req.body.and_then(|b| b.field(name)) {
-                        check_value(rule, name, v)?;
-                    }
+        self.rules.iter().try_for_each(|rule| self.check(rule, req))
+    }
+
+    /// Checks the rules on the body alone, straight from the typed value (before it is serialized).
+    pub fn validate_body(&self, body: Option<&dyn Fields>) -> Result<(), Violation> {
+        self.rules.iter().try_for_each(|rule| match rule.loc {
+            Loc::Body(name) => check_in_body(rule, name, body),
+            Loc::Path(_) | Loc::Query(_) | Loc::Header(_) => Ok(()),
+        })
+    }
+
+    /// Checks the rules on the path, query and headers, leaving out those on the body: together with
+    /// [`Operation::validate_body`] the same checks as [`Operation::validate`], the body's first.
+    pub fn validate_request(&self, req: &RequestView<'_>) -> Result<(), Violation> {
+        self.rules
+            .iter()
+            .filter(|rule| !matches!(rule.loc, Loc::Body(_)))
+            .try_for_each(|rule| self.check(rule, req))
+    }
+
+    fn check(&self, rule: &Rule, req: &RequestView<'_>) -> Result<(), Violation> {
+        match rule.loc {
+            Loc::Body(name) => check_in_body(rule, name, req.body),
+            Loc::Path(name) => match path_param(self.path, req.path, name) {
+                Some(v) if v.contains('%') => {
+                    check_value(rule, name, Field::Str(&percent_decode_str(v).decode_utf8_lossy()))
                 }
-                Loc::Path(name) => {
-                    if let Some(v) = path_param(self.path, req.path, name) {
-                        if v.contains('%') {
-                            check_value(rule, name, Field::Str(&percent_decode_str(v).decode_utf8_lossy()))?;
-                        } else {
-                            check_value(rule, name, Field::Str(v))?;
-                        }
-                    }
-                }
-                Loc::Query(name) => {
-                    for (_, v) in req.query.iter().filter(|(k, _)| *k == name) {
-                        check_value(rule, name, Field::Str(v))?;
-                    }
-                }
-                Loc::Header(name) => {
-                    if let Some(v) = req.headers.get(name).and_then(|v| v.to_str().ok()) {
-                        check_value(rule, name, Field::Str(v))?;
-                    }
-                }
-            }
+                Some(v) => check_value(rule, name, Field::Str(v)),
+                None => Ok(()),
+            },
+            Loc::Query(name) => req
+                .query
+                .iter()
+                .filter(|(k, _)| *k == name)
+                .try_for_each(|(_, v)| check_value(rule, name, Field::Str(v))),
+            Loc::Header(name) => match req.headers.get(name).and_then(|v| v.to_str().ok()) {
+                Some(v) => check_value(rule, name, Field::Str(v)),
+                None => Ok(()),
+            },
         }
-        Ok(())
+    }
+}
+
+/// A rule on the body (`name` empty) or on one of its fields (absent fields pass).
+fn check_in_body(rule: &Rule, name: &str, body: Option<&dyn Fields>) -> Result<(), Violation> {
+    if name.is_empty() {
+        return check_body(rule, body);
+    }
+    match body.and_then(|b| b.field(name)) {
+        Some(v) => check_value(rule, name, v),
+        None => Ok(()),
     }
 }
 
@@ -576,6 +597,17 @@ mod tests {
             let got = run(path, body.clone());
             let want = want.map(|(f, r)| Violation::new(f, r));
             assert_eq!(got.err(), want, "{path} {body}");
+            // Split in two (the body from its typed value, then the rest), the same verdict.
+            let headers = reqwest::header::HeaderMap::new();
+            let typed: Body = serde_json::from_value(body.clone()).unwrap();
+            let view = RequestView {
+                path,
+                query: &[],
+                headers: &headers,
+                body: None,
+            };
+            let split = OP.validate_body(Some(&typed)).and_then(|()| OP.validate_request(&view));
+            assert_eq!(split.err(), want, "split: {path} {body}");
         }
     }
 

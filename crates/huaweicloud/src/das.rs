@@ -21,7 +21,8 @@ impl DasClient {
     pub async fn delete_process(&self, instance_id: &str, body: types::DeleteProcessReqBody) -> Result<(), Error> {
         let span = call_span(meta::PROVIDER, meta::SERVICE, meta::DELETE_PROCESS.name, &self.host);
         run_call(span, self.total_timeout, async {
-            finish(send_delete_process(&self.raw, instance_id, body).await, &HuaweiDialect)
+            let client = self.call_client(&meta::DELETE_PROCESS, &body, None)?;
+            finish(send_delete_process(&client, instance_id, body).await, &HuaweiDialect)
                 .await
                 .map(|_| ())
         })
@@ -36,7 +37,8 @@ impl DasClient {
         body: types::DeleteProcessReqBody,
     ) -> Result<PreparedRequest, Error> {
         let capture = Capture::default();
-        capture.finish(send_delete_process(&self.dry_run_client(&capture), instance_id, body).await)
+        let client = self.call_client(&meta::DELETE_PROCESS, &body, Some(&capture))?;
+        capture.finish(send_delete_process(&client, instance_id, body).await)
     }
 }
 

@@ -21,7 +21,8 @@ impl DdsClient {
     pub async fn delete_session(&self, node_id: &str, body: types::DeleteSessionRequestBody) -> Result<(), Error> {
         let span = call_span(meta::PROVIDER, meta::SERVICE, meta::DELETE_SESSION.name, &self.host);
         run_call(span, self.total_timeout, async {
-            finish(send_delete_session(&self.raw, node_id, body).await, &HuaweiDialect)
+            let client = self.call_client(&meta::DELETE_SESSION, &body, None)?;
+            finish(send_delete_session(&client, node_id, body).await, &HuaweiDialect)
                 .await
                 .map(|_| ())
         })
@@ -36,7 +37,8 @@ impl DdsClient {
         body: types::DeleteSessionRequestBody,
     ) -> Result<PreparedRequest, Error> {
         let capture = Capture::default();
-        capture.finish(send_delete_session(&self.dry_run_client(&capture), node_id, body).await)
+        let client = self.call_client(&meta::DELETE_SESSION, &body, Some(&capture))?;
+        capture.finish(send_delete_session(&client, node_id, body).await)
     }
 }
 

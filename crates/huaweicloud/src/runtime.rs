@@ -34,6 +34,7 @@ pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&st
         credentials: Arc::new(credentials),
         retry: http.retry.clone(),
         capture: None,
+        body_checked: false,
     };
     Ok(Built {
         baseurl,
@@ -57,6 +58,9 @@ pub struct Runtime {
     retry: RetryPolicy,
     /// Set on dry-run clients: requests are signed and captured here instead of being sent.
     capture: Option<Capture>,
+    /// Set on the client of one call whose body was checked from its typed value before it was
+    /// serialized (see [`Runtime::for_checked_body`]): `pre` does not read the body back.
+    body_checked: bool,
 }
 
 /// Headers whose values are credentials, masked in dry-run output.
@@ -81,24 +85,41 @@ impl Runtime {
         }
     }
 
-    /// Runs before anything is sent: checks the operation's documented rules (reading the body as
-    /// its generated type `B`), drops progenitor's `api-version` header and adds `X-Project-Id`. A
-    /// dry-run runtime then signs and captures the request and stops it.
+    /// The same runtime for a single call whose body `body` has just passed `op`'s body rules here,
+    /// from the typed value: its `pre` checks the other rules and does not read the body back.
+    pub fn for_checked_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
+        op.validate_body(Some(body))?;
+        Ok(Self {
+            body_checked: true,
+            ..self.clone()
+        })
+    }
+
+    /// Runs before anything is sent: checks the operation's documented rules (reading the body back as
+    /// its generated type `B`, unless this runtime was made for a checked body), drops progenitor's
+    /// `api-version` header and adds `X-Project-Id`. A dry-run runtime then signs and captures the
+    /// request and stops it.
     pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
     where
         B: Fields + DeserializeOwned,
     {
         let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
         request.headers_mut().remove("api-version");
-        let body = read_body::<B>(request)?;
         let query_pairs: Vec<_> = request.url().query_pairs().collect();
         let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-        op.validate(&RequestView {
+        let mut view = RequestView {
             path: request.url().path(),
             query: &query,
             headers: request.headers(),
-            body: body.as_ref().map(|b| b as &dyn Fields),
-        })?;
+            body: None,
+        };
+        if self.body_checked {
+            op.validate_request(&view)?;
+        } else {
+            let body = read_body::<B>(request)?;
+            view.body = body.as_ref().map(|b| b as &dyn Fields);
+            op.validate(&view)?;
+        }
         let project = HeaderValue::from_str(self.project_id())
             .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;
         request.headers_mut().insert(X_PROJECT_ID.clone(), project);
@@ -257,11 +278,21 @@ macro_rules! service_client {
                 &self.raw
             }
 
-            /// A copy of the generated client whose requests are signed and captured, not sent.
-            fn dry_run_client(&self, capture: &dbops_core::dryrun::Capture) -> raw::Client {
+            /// A copy of the generated client for one call of `op` with body `body`, which is checked
+            /// here against the body's rules, from the typed value. With a capture, the copy signs and
+            /// captures its request instead of sending it.
+            fn call_client(
+                &self,
+                op: &dbops_core::meta::Operation,
+                body: &dyn dbops_core::meta::Fields,
+                capture: Option<&dbops_core::dryrun::Capture>,
+            ) -> Result<raw::Client, dbops_core::Error> {
                 use progenitor_client::ClientInfo;
-                let runtime = self.raw.inner().dry_run(capture.clone());
-                raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime)
+                let mut runtime = self.raw.inner().for_checked_body(op, body)?;
+                if let Some(capture) = capture {
+                    runtime = runtime.dry_run(capture.clone());
+                }
+                Ok(raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime))
             }
         }
     };
