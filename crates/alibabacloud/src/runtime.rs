@@ -92,7 +92,7 @@ impl Runtime {
     /// sends that query, without reading the body back.
     pub fn for_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
         op.validate_body(Some(body))?;
-        let mut query = String::with_capacity(256);
+        let mut query = String::with_capacity(512);
         rpc_query_into(&mut query, body);
         Ok(Self {
             query: Some(query),
@@ -153,6 +153,8 @@ impl Runtime {
         let headers = request.headers_mut();
         headers.remove("api-version");
         headers.remove(reqwest::header::CONTENT_TYPE);
+        // Room for the wire form's headers and the signature's, so that the map grows once.
+        headers.reserve(8);
         headers.insert(X_ACS_ACTION.clone(), HeaderValue::from_static(action));
         headers.insert(X_ACS_VERSION.clone(), HeaderValue::from_static(self.api_version));
         headers.insert(X_ACS_CONTENT_SHA256.clone(), HeaderValue::from_static(EMPTY_SHA256));
@@ -201,7 +203,7 @@ impl Runtime {
 /// in): parameters sorted by name, `name=value` percent-encoded (RFC 3986), joined by `&`. Strings go
 /// as they are, integers and booleans as text, lists as JSON-array text; absent fields are left out.
 pub fn rpc_query_into(out: &mut String, body: &dyn Fields) {
-    let mut text = String::new();
+    let mut text = String::with_capacity(128);
     for name in body.names() {
         let Some(value) = body.field(name) else { continue };
         if !out.is_empty() {
@@ -334,11 +336,26 @@ mod tests {
             assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
         }
     }
+
+    #[test]
+    fn nonces_are_32_lowercase_hex_digits_and_fresh() {
+        let (a, b) = (super::new_nonce(), super::new_nonce());
+        for n in [&a, &b] {
+            assert_eq!(n.len(), 32, "{n}");
+            assert!(
+                n.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)),
+                "{n}"
+            );
+        }
+        assert_ne!(a, b);
+    }
 }
 
 /// A fresh 128-bit nonce, as 32 hex digits.
 pub fn new_nonce() -> String {
-    format!("{:032x}", fastrand::u128(..))
+    let mut nonce = String::with_capacity(32);
+    dbops_core::encode::push_hex(&mut nonce, &fastrand::u128(..).to_be_bytes());
+    nonce
 }
 
 /// Reads Alibaba Cloud error replies.

@@ -76,6 +76,13 @@ mod tests {
     }
 
     #[test]
+    fn every_ascii_character_is_encoded_as_percent_encoding_does() {
+        let all: String = (0u8..128).map(char::from).chain(['é', '一', '😀']).collect();
+        let reference: String = percent_encoding::utf8_percent_encode(&all, super::RFC3986).collect();
+        assert_eq!(super::encode(&all), reference);
+    }
+
+    #[test]
     fn hex_is_lowercase_and_complete() {
         let mut s = String::from("x");
         super::push_hex(&mut s, &[0x00, 0x0f, 0xa5, 0xff]);

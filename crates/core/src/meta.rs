@@ -456,13 +456,33 @@ fn plural(n: u64) -> &'static str {
 /// The raw (still percent-encoded) segment of `path` where `template` has `{name}`, matched against
 /// the tail of `path` (the base URL may add a path prefix).
 fn path_param<'p>(template: &str, path: &'p str, name: &str) -> Option<&'p str> {
-    let template = template.trim_end_matches('/');
-    let path = path.trim_end_matches('/');
-    // Segments counted from the end, so a base-URL prefix does not shift them.
-    let from_end = template
-        .rsplit('/')
-        .position(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) == Some(name))?;
-    path.rsplit('/').nth(from_end)
+    // Segments counted from the end, so a base-URL prefix does not shift them: template and path are
+    // walked back together, one segment at a time.
+    let mut t = template.trim_end_matches('/');
+    let mut p = path.trim_end_matches('/');
+    loop {
+        let (t_rest, t_seg) = last_segment(t)?;
+        let (p_rest, p_seg) = last_segment(p)?;
+        if t_seg.len() == name.len() + 2
+            && t_seg.starts_with('{')
+            && t_seg.ends_with('}')
+            && &t_seg[1..t_seg.len() - 1] == name
+        {
+            return Some(p_seg);
+        }
+        (t, p) = (t_rest, p_rest);
+    }
+}
+
+/// `s` split before its last segment (`None` once nothing is left).
+fn last_segment(s: &str) -> Option<(&str, &str)> {
+    if s.is_empty() {
+        return None;
+    }
+    match s.bytes().rposition(|b| b == b'/') {
+        Some(i) => Some((&s[..i], &s[i + 1..])),
+        None => Some(("", s)),
+    }
 }
 
 #[cfg(test)]

@@ -122,6 +122,8 @@ impl Runtime {
         }
         let project = HeaderValue::from_str(self.project_id())
             .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;
+        // Room for the headers added here and by the signature, so that the map grows once.
+        request.headers_mut().reserve(5);
         request.headers_mut().insert(X_PROJECT_ID.clone(), project);
         // Said explicitly (and so signed) rather than left to the HTTP stack's `*/*`.
         request
