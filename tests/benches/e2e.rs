@@ -13,6 +13,7 @@ use dbops_core::PreparedRequest;
 use dbops_tests::{Reply, Server};
 
 const SEQUENTIAL: usize = 20_000;
+/// An even number: the median of the per-round ratios is the mean of the middle two.
 const ROUNDS: usize = 10;
 const CONCURRENCY: usize = 64;
 const CONCURRENT_CALLS: usize = 20_000;
@@ -110,22 +111,28 @@ async fn compare_sequential(name: &str, client_call: &Call, floor: &Call) {
     let (mut cs, mut fs) = (Vec::new(), Vec::new());
     let (mut ct, mut ft) = (Duration::ZERO, Duration::ZERO);
     let (mut ccpu, mut fcpu) = (Duration::ZERO, Duration::ZERO);
+    let mut round_ratios = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let before = cpu_time();
         let (s, t) = sequential(client_call, SEQUENTIAL / ROUNDS).await;
         ccpu += cpu_time() - before;
         cs.extend(s);
         ct += t;
+        let client_time = t;
         let before = cpu_time();
         let (s, t) = sequential(floor, SEQUENTIAL / ROUNDS).await;
         fcpu += cpu_time() - before;
         fs.extend(s);
         ft += t;
+        // Throughput ratio of this round: same number of calls on each side.
+        round_ratios.push(t.as_secs_f64() / client_time.as_secs_f64());
     }
+    round_ratios.sort_by(f64::total_cmp);
+    let median_ratio = (round_ratios[ROUNDS / 2 - 1] + round_ratios[ROUNDS / 2]) / 2.0;
     let (c, f) = (stats(cs, ct), stats(fs, ft));
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
-        "| {name} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.2} | {:.1} / {:.1} |",
+        "| {name} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.2} | {median_ratio:.2} | {:.1} / {:.1} |",
         c.calls_per_s,
         us(c.p50),
         us(c.p99),
@@ -240,8 +247,8 @@ fn main() {
 
         println!("Sequential: {SEQUENTIAL} calls per side in {ROUNDS} interleaved rounds (after 2,000 warm-up calls each).");
         println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");
-        println!("| operation | client calls/s | client p50 µs | client p99 µs | floor calls/s | floor p50 µs | floor p99 µs | client/floor | CPU µs/call client / floor |");
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("| operation | client calls/s | client p50 µs | client p99 µs | floor calls/s | floor p50 µs | floor p99 µs | client/floor | median of rounds | CPU µs/call client / floor |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         // `E2E_CASE=CreateKill`: only the cases whose name contains this, for profiling.
         if let Ok(only) = std::env::var("E2E_CASE") {
             cases.retain(|(name, _, _)| name.contains(&only));
