@@ -92,10 +92,8 @@ impl Runtime {
     /// sends that query, without reading the body back.
     pub fn for_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
         op.validate_body(Some(body))?;
-        let mut query = String::with_capacity(512);
-        rpc_query_into(&mut query, body);
         Ok(Self {
-            query: Some(query),
+            query: Some(rpc_query(body)),
             ..self.clone()
         })
     }
@@ -133,9 +131,7 @@ impl Runtime {
                 };
                 view.body = Some(body);
                 op.validate(&view)?;
-                let mut query = String::with_capacity(256);
-                rpc_query_into(&mut query, body);
-                read_back = query;
+                read_back = rpc_query(body);
                 &read_back
             }
         };
@@ -197,6 +193,13 @@ impl Runtime {
             request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
         }
     }
+}
+
+/// The RPC query a request body stands for, as [`rpc_query_into`] writes it.
+fn rpc_query(body: &dyn Fields) -> String {
+    let mut query = String::with_capacity(512);
+    rpc_query_into(&mut query, body);
+    query
 }
 
 /// Appends the RPC query a request body stands for, in canonical form (the form it is sent and signed

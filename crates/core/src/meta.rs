@@ -457,12 +457,12 @@ fn plural(n: u64) -> &'static str {
 /// the tail of `path` (the base URL may add a path prefix).
 fn path_param<'p>(template: &str, path: &'p str, name: &str) -> Option<&'p str> {
     // Segments counted from the end, so a base-URL prefix does not shift them: template and path are
-    // walked back together, one segment at a time.
-    let mut t = template.trim_end_matches('/');
-    let mut p = path.trim_end_matches('/');
+    // walked back together, one segment at a time (as `rsplit('/')` would split them).
+    let mut t = Some(template.trim_end_matches('/'));
+    let mut p = Some(path.trim_end_matches('/'));
     loop {
-        let (t_rest, t_seg) = last_segment(t)?;
-        let (p_rest, p_seg) = last_segment(p)?;
+        let (t_rest, t_seg) = last_segment(t?);
+        let (p_rest, p_seg) = last_segment(p?);
         if t_seg.len() == name.len() + 2
             && t_seg.starts_with('{')
             && t_seg.ends_with('}')
@@ -474,14 +474,11 @@ fn path_param<'p>(template: &str, path: &'p str, name: &str) -> Option<&'p str> 
     }
 }
 
-/// `s` split before its last segment (`None` once nothing is left).
-fn last_segment(s: &str) -> Option<(&str, &str)> {
-    if s.is_empty() {
-        return None;
-    }
+/// `s` split before its last `/`: what is left (`None` when there is no `/`) and the last segment.
+fn last_segment(s: &str) -> (Option<&str>, &str) {
     match s.bytes().rposition(|b| b == b'/') {
-        Some(i) => Some((&s[..i], &s[i + 1..])),
-        None => Some(("", s)),
+        Some(i) => (Some(&s[..i]), &s[i + 1..]),
+        None => (None, s),
     }
 }
 
@@ -644,6 +641,9 @@ mod tests {
         );
         assert_eq!(path_param(t, "/v3/p1/instances/i1/process", "node_id"), None);
         assert_eq!(path_param(t, "/process", "project_id"), None);
+        assert_eq!(path_param(t, "/v3/p1/instances//process", "instance_id"), Some(""));
+        // Split as `rsplit('/')` splits: the empty segment before the leading `/` counts.
+        assert_eq!(path_param("/{id}/x", "/x", "id"), Some(""));
     }
 
     #[test]
