@@ -90,7 +90,7 @@ impl Runtime {
     /// The same runtime for a single call whose body `body` has just passed `op`'s body rules here and
     /// been written out as its RPC query, from the typed value: its `pre` checks the other rules and
     /// sends that query, without reading the body back.
-    pub fn for_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
+    pub(crate) fn for_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
         op.validate_body(Some(body))?;
         Ok(Self {
             query: Some(rpc_query(body)),
@@ -101,8 +101,9 @@ impl Runtime {
     /// Runs before anything is sent: checks the documented rules, then rewrites the generated request
     /// into the RPC wire form: `POST /` with every parameter in the query (booleans as `true`/`false`,
     /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers. The body
-    /// is read back as its generated type `B` unless this runtime was made for it by
-    /// [`Runtime::for_body`]. A dry-run runtime then signs and captures the request and stops it.
+    /// is read back as its generated type `B`, unless a facade method made this runtime for the one call
+    /// whose typed body it already checked and encoded. A dry-run runtime then signs and captures the
+    /// request and stops it.
     pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
     where
         B: Fields + DeserializeOwned,

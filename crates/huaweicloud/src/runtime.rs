@@ -87,7 +87,7 @@ impl Runtime {
 
     /// The same runtime for a single call whose body `body` has just passed `op`'s body rules here,
     /// from the typed value: its `pre` checks the other rules and does not read the body back.
-    pub fn for_checked_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
+    pub(crate) fn for_checked_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
         op.validate_body(Some(body))?;
         Ok(Self {
             body_checked: true,
@@ -96,7 +96,8 @@ impl Runtime {
     }
 
     /// Runs before anything is sent: checks the operation's documented rules (reading the body back as
-    /// its generated type `B`, unless this runtime was made for a checked body), drops progenitor's
+    /// its generated type `B`, unless a facade method made this runtime for the one call whose typed
+    /// body it already checked), drops progenitor's
     /// `api-version` header and adds `X-Project-Id`. A dry-run runtime then signs and captures the
     /// request and stops it.
     pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
