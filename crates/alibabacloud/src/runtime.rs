@@ -171,17 +171,17 @@ impl Runtime {
         _op: Option<&'static Operation>,
     ) -> reqwest::Result<reqwest::Response> {
         dbops_core::http::send(client, request, &self.retry, &AlibabaDialect, |req| {
-            self.sign(req, SystemTime::now(), &new_nonce())
+            self.sign(req, SystemTime::now(), Nonce::new().as_str())
         })
         .await
     }
 
     /// Adds `x-acs-date`, `x-acs-signature-nonce`, `x-acs-security-token` (STS) and `Authorization`.
     pub fn sign(&self, request: &mut reqwest::Request, now: SystemTime, nonce: &str) {
-        let date = UtcDateTime::from_system(now).extended();
+        let date = UtcDateTime::from_system(now).extended_stamp().header_value();
         let creds = &self.credentials;
         let headers = request.headers_mut();
-        headers.insert(X_ACS_DATE.clone(), HeaderValue::from_str(&date).expect("ASCII date"));
+        headers.insert(X_ACS_DATE.clone(), date);
         if let Ok(v) = HeaderValue::from_str(nonce) {
             headers.insert(X_ACS_NONCE.clone(), v);
         }
@@ -357,9 +357,26 @@ mod tests {
 
 /// A fresh 128-bit nonce, as 32 hex digits.
 pub fn new_nonce() -> String {
-    let mut nonce = String::with_capacity(32);
-    dbops_core::encode::push_hex(&mut nonce, &fastrand::u128(..).to_be_bytes());
-    nonce
+    Nonce::new().as_str().to_string()
+}
+
+/// A fresh 128-bit nonce as 32 hex digits, held on the stack.
+struct Nonce([u8; 32]);
+
+impl Nonce {
+    fn new() -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 32];
+        for (i, b) in fastrand::u128(..).to_be_bytes().iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        Self(out)
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
 }
 
 /// Reads Alibaba Cloud error replies.

@@ -107,7 +107,7 @@ where
     let mut attempt = 1u32;
     loop {
         let last = attempt >= policy.max_attempts;
-        let mut req = match original.as_ref().and_then(reqwest::Request::try_clone) {
+        let mut req = match original.as_ref().and_then(copy_request) {
             Some(r) if !last => r,
             // The last attempt (or a body that cannot be cloned) sends the original.
             _ => original.take().expect("the original is kept until the last attempt"),
@@ -150,6 +150,26 @@ where
         }
         attempt += 1;
     }
+}
+
+/// A copy of `request` for one attempt, keeping the original for the next; `None` when its body is a
+/// stream, which cannot be sent twice.
+///
+/// `reqwest::Request::try_clone` would do, but it always allocates an extensions map to copy the
+/// per-request timeout into, even when there is none; that map is only copied here when it holds one.
+fn copy_request(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.timeout().is_some() {
+        return request.try_clone();
+    }
+    let body = match request.body() {
+        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(body.as_bytes()?))),
+        None => None,
+    };
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    *copy.body_mut() = body;
+    Some(copy)
 }
 
 /// Records a reply's status and request id header on the call span.
@@ -307,4 +327,37 @@ pub fn call_span(provider: &str, service: &str, operation: &str, host: &str) -> 
         status = tracing::field::Empty,
         request_id = tracing::field::Empty,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_carries_method_url_headers_version_body_and_timeout() {
+        let mut r = reqwest::Request::new(reqwest::Method::POST, "http://h:8/p?q=1".parse().unwrap());
+        r.headers_mut().insert("x-a", "1".parse().unwrap());
+        r.headers_mut().append("x-a", "2".parse().unwrap());
+        *r.version_mut() = http::Version::HTTP_10;
+        *r.body_mut() = Some(reqwest::Body::from("payload"));
+        let c = copy_request(&r).unwrap();
+        assert_eq!(
+            (c.method(), c.url(), c.headers(), c.version()),
+            (r.method(), r.url(), r.headers(), r.version())
+        );
+        assert_eq!(c.body().and_then(reqwest::Body::as_bytes), Some(&b"payload"[..]));
+        assert_eq!(c.timeout(), None);
+
+        *r.timeout_mut() = Some(Duration::from_secs(3));
+        let c = copy_request(&r).unwrap();
+        assert_eq!(c.timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(c.body().and_then(reqwest::Body::as_bytes), Some(&b"payload"[..]));
+
+        *r.timeout_mut() = None;
+        *r.body_mut() = None;
+        assert!(copy_request(&r).unwrap().body().is_none());
+        // A streamed body cannot be sent twice: no copy, so the caller sends the original once.
+        *r.body_mut() = Some(reqwest::Body::wrap(String::from("streamed")));
+        assert!(copy_request(&r).is_none());
+    }
 }

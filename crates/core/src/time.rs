@@ -59,9 +59,23 @@ impl UtcDateTime {
         self.render(true)
     }
 
+    /// [`basic`](Self::basic), written on the stack: the signers put it in a header and sign it.
+    pub fn basic_stamp(&self) -> Stamp {
+        self.render_bytes(false)
+    }
+
+    /// [`extended`](Self::extended), written on the stack.
+    pub fn extended_stamp(&self) -> Stamp {
+        self.render_bytes(true)
+    }
+
+    fn render(&self, extended: bool) -> String {
+        self.render_bytes(extended).as_str().to_string()
+    }
+
     /// Writes the digits directly: this runs for every signature, and `format!` with padding costs
     /// several times more.
-    fn render(&self, extended: bool) -> String {
+    fn render_bytes(&self, extended: bool) -> Stamp {
         let mut out = [0u8; 20];
         let mut n = 0;
         let mut put = |b: u8| {
@@ -90,7 +104,26 @@ impl UtcDateTime {
             two(&mut put, v);
         }
         put(b'Z');
-        String::from_utf8(out[..n].to_vec()).expect("ASCII digits")
+        Stamp { buf: out, len: n }
+    }
+}
+
+/// A timestamp rendered by [`UtcDateTime`], held on the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    buf: [u8; 20],
+    len: usize,
+}
+
+impl Stamp {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII digits")
+    }
+
+    /// The text as a header value.
+    pub fn header_value(&self) -> http::HeaderValue {
+        http::HeaderValue::from_bytes(&self.buf[..self.len]).expect("ASCII digits")
     }
 }
 
@@ -112,6 +145,9 @@ mod tests {
             let t = UtcDateTime::from_unix(secs);
             assert_eq!(t.basic(), basic, "{secs}");
             assert_eq!(t.extended(), extended, "{secs}");
+            assert_eq!(t.basic_stamp().as_str(), basic, "{secs}");
+            assert_eq!(t.basic_stamp().header_value(), basic, "{secs}");
+            assert_eq!(t.extended_stamp().header_value(), extended, "{secs}");
         }
     }
 }

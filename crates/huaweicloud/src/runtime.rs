@@ -30,8 +30,10 @@ pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&st
     let baseurl = config.resolve_endpoint(service, regions, None)?;
     let (credentials, http) = config.into_parts();
     let reqwest = http.build_client()?;
+    let project_header = HeaderValue::from_str(&credentials.project_id).ok();
     let runtime = Runtime {
         credentials: Arc::new(credentials),
+        project_header,
         retry: http.retry.clone(),
         capture: None,
         body_checked: false,
@@ -55,6 +57,9 @@ pub(crate) struct Built {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     credentials: Arc<Credentials>,
+    /// The project id as the `X-Project-Id` value, made once; `None` when it cannot be a header value
+    /// (a request then fails its checks, naming `project_id`).
+    project_header: Option<HeaderValue>,
     retry: RetryPolicy,
     /// Set on dry-run clients: requests are signed and captured here instead of being sent.
     capture: Option<Capture>,
@@ -121,8 +126,10 @@ impl Runtime {
             view.body = body.as_ref().map(|b| b as &dyn Fields);
             op.validate(&view)?;
         }
-        let project = HeaderValue::from_str(self.project_id())
-            .map_err(|_| Violation::new("project_id", "must be printable ASCII"))?;
+        let project = self
+            .project_header
+            .clone()
+            .ok_or_else(|| Violation::new("project_id", "must be printable ASCII"))?;
         // Room for the headers added here and by the signature, so that the map grows once.
         request.headers_mut().reserve(5);
         request.headers_mut().insert(X_PROJECT_ID.clone(), project);
@@ -166,9 +173,9 @@ impl Runtime {
                 security_token,
                 ..
             } => {
-                let date = UtcDateTime::from_system(now).basic();
+                let date = UtcDateTime::from_system(now).basic_stamp();
                 let headers = request.headers_mut();
-                headers.insert(X_SDK_DATE.clone(), HeaderValue::from_str(&date).expect("ASCII date"));
+                headers.insert(X_SDK_DATE.clone(), date.header_value());
                 if let Some(token) = security_token.as_ref().and_then(SecretString::header_value) {
                     headers.insert(X_SECURITY_TOKEN.clone(), token);
                 }
@@ -177,7 +184,7 @@ impl Runtime {
                     .signing_key
                     .as_ref()
                     .expect("AK/SK credentials carry a signing key");
-                let authorization = authorization(request, access_key.expose(), key, &date);
+                let authorization = authorization(request, access_key.expose(), key, date.as_str());
                 if let Ok(mut v) = HeaderValue::try_from(authorization) {
                     v.set_sensitive(true);
                     request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
