@@ -421,10 +421,13 @@ fn check_one(check: &Check, v: Field<'_>) -> Result<(), String> {
     };
     match (check, v) {
         (Check::Pattern(p), Field::Str(s)) if !p.matches(s) => Err(format!("must match the pattern `{}`", p.source())),
-        (Check::MinLength(n), Field::Str(s)) if (s.chars().count() as u64) < *n => {
+        // Characters are counted only as far as the bound needs (a character is at least one byte).
+        (Check::MinLength(n), Field::Str(s))
+            if (s.chars().take(usize::try_from(*n).unwrap_or(usize::MAX)).count() as u64) < *n =>
+        {
             Err(format!("must be at least {n} character{} long", plural(*n)))
         }
-        (Check::MaxLength(n), Field::Str(s)) if (s.chars().count() as u64) > *n => {
+        (Check::MaxLength(n), Field::Str(s)) if s.len() as u64 > *n && (s.chars().count() as u64) > *n => {
             Err(format!("must be at most {n} character{} long", plural(*n)))
         }
         (Check::MinItems(n), _) if items.is_some_and(|len| (len as u64) < *n) => {
@@ -508,7 +511,7 @@ mod tests {
         }
     }
 
-    static RULES: [Rule; 5] = [
+    static RULES: [Rule; 6] = [
         Rule {
             loc: Loc::Body(""),
             each: false,
@@ -536,6 +539,11 @@ mod tests {
             loc: Loc::Body("user"),
             each: false,
             check: Check::MinLength(2),
+        },
+        Rule {
+            loc: Loc::Body("user"),
+            each: false,
+            check: Check::MaxLength(3),
         },
     ];
     static OP: Operation = Operation {
@@ -608,6 +616,18 @@ mod tests {
                 "/v1/ab12/things",
                 json!({"user": "é"}),
                 Some(("user", "must be at least 2 characters long")),
+            ),
+            // Lengths count characters, not bytes: three two-byte characters pass, four do not.
+            ("/v1/ab12/things", json!({"user": "ééé"}), None),
+            (
+                "/v1/ab12/things",
+                json!({"user": "éééé"}),
+                Some(("user", "must be at most 3 characters long")),
+            ),
+            (
+                "/v1/ab12/things",
+                json!({"user": "abcd"}),
+                Some(("user", "must be at most 3 characters long")),
             ),
         ];
         for (path, body, want) in cases {
