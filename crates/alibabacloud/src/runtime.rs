@@ -365,12 +365,8 @@ struct Nonce([u8; 32]);
 
 impl Nonce {
     fn new() -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 32];
-        for (i, b) in fastrand::u128(..).to_be_bytes().iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 15)];
-        }
+        dbops_core::encode::hex_into(&mut out, &fastrand::u128(..).to_be_bytes());
         Self(out)
     }
 

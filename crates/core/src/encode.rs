@@ -43,15 +43,20 @@ pub fn encode(s: &str) -> String {
 
 /// Appends the lowercase hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 128];
     for chunk in bytes.chunks(64) {
-        for (i, b) in chunk.iter().enumerate() {
-            buf[2 * i] = HEX[usize::from(b >> 4)];
-            buf[2 * i + 1] = HEX[usize::from(b & 15)];
-        }
-        out.push_str(std::str::from_utf8(&buf[..2 * chunk.len()]).expect("hex digits are ASCII"));
+        out.push_str(hex_into(&mut buf, chunk));
     }
+}
+
+/// Writes the lowercase hex of `bytes` into the start of `buf` (at least twice as long) and returns it.
+pub fn hex_into<'a>(buf: &'a mut [u8], bytes: &[u8]) -> &'a str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().enumerate() {
+        buf[2 * i] = HEX[usize::from(b >> 4)];
+        buf[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    std::str::from_utf8(&buf[..2 * bytes.len()]).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]
@@ -87,5 +92,10 @@ mod tests {
         let mut s = String::from("x");
         super::push_hex(&mut s, &[0x00, 0x0f, 0xa5, 0xff]);
         assert_eq!(s, "x000fa5ff");
+        // Longer than one 64-byte chunk.
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut long = String::new();
+        super::push_hex(&mut long, &bytes);
+        assert_eq!(long, bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     }
 }
