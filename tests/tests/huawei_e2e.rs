@@ -603,3 +603,45 @@ fn credentials_debug_is_masked() {
     assert_no_secret(&format!("{from_env:?}"));
     assert_eq!(from_env.project_id(), PROJECT);
 }
+
+#[tokio::test]
+async fn a_body_that_cannot_be_copied_is_sent_once_and_its_reply_returned() {
+    // The send loop keeps a copy of each request for a retry; a streamed body has none, so the one
+    // attempt it gets is the last, even under a policy that would retry the reply.
+    let server = Server::start(|_, _| Reply::empty(503)).await;
+    let client = reqwest::Client::new();
+    let mut request = reqwest::Request::new(reqwest::Method::POST, server.url().parse().unwrap());
+    *request.body_mut() = Some(reqwest::Body::wrap(String::from("streamed")));
+    let policy = RetryPolicy {
+        retry_server_errors: true,
+        ..fast_retries()
+    };
+    let mut signed = 0;
+    let reply = dbops_core::http::send(
+        &client,
+        request,
+        &policy,
+        &huaweicloud_dbops::runtime::HuaweiDialect,
+        |_| signed += 1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status(), 503);
+    assert_eq!((server.requests().len(), signed), (1, 1));
+
+    // The same policy retries a body it can copy, up to its bound.
+    let mut request = reqwest::Request::new(reqwest::Method::POST, server.url().parse().unwrap());
+    *request.body_mut() = Some(reqwest::Body::from("bytes"));
+    let reply = dbops_core::http::send(
+        &client,
+        request,
+        &policy,
+        &huaweicloud_dbops::runtime::HuaweiDialect,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status(), 503);
+    assert_eq!(server.requests().len(), 1 + policy.max_attempts as usize);
+    assert!(server.requests()[1..].iter().all(|r| r.body == b"bytes"));
+}

@@ -106,11 +106,20 @@ where
     let mut original = Some(request);
     let mut attempt = 1u32;
     loop {
-        let last = attempt >= policy.max_attempts;
-        let mut req = match original.as_ref().and_then(copy_request) {
-            Some(r) if !last => r,
-            // The last attempt (or a body that cannot be cloned) sends the original.
-            _ => original.take().expect("the original is kept until the last attempt"),
+        let copy = if attempt >= policy.max_attempts {
+            None
+        } else {
+            original.as_ref().and_then(copy_request)
+        };
+        // A copy is sent while another attempt may follow. The last attempt sends the original, and so
+        // does the first when the body cannot be copied (a stream), which makes it the last: a policy
+        // without retries never copies, and nothing that cannot be sent twice is.
+        let (mut req, last) = match copy {
+            Some(r) => (r, false),
+            None => (
+                original.take().expect("the original is kept until the last attempt"),
+                true,
+            ),
         };
         sign(&mut req);
         let span = tracing::Span::current();
