@@ -49,7 +49,109 @@ pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -
         #client
         #meta
     };
-    format_file(spec, spec_rel, tokens)
+    let mut file = parse_file(spec, tokens)?;
+    syn::visit_mut::VisitMut::visit_file_mut(
+        &mut PathSegments {
+            ops: &prepared.operations,
+        },
+        &mut file,
+    );
+    Ok(render(spec, spec_rel, &file))
+}
+
+/// Rewrites how progenitor puts path parameters into URLs. Progenitor's `encode_path` leaves `\` as it
+/// is (which a URL parser reads as `/`) and cannot refuse the dot segments `.` and `..` (which a URL
+/// parser resolves away, moving the request to another path). Before each `let url = format!(…)`,
+/// every path parameter is checked and encoded by `dbops_core::encode::path_param`: exactly one path
+/// segment, or an invalid-request error naming the parameter, before anything is built.
+struct PathSegments<'a> {
+    ops: &'a [OperationMeta],
+}
+
+impl PathSegments<'_> {
+    /// The template's parameter names, for the `format!` string progenitor wrote for it.
+    fn names(&self, format: &str) -> Option<Vec<String>> {
+        self.ops.iter().find_map(|op| {
+            let mut fmt = String::from("{}");
+            let mut names = Vec::new();
+            let mut rest = op.path.as_str();
+            while let Some(open) = rest.find('{') {
+                let close = open + rest[open..].find('}')?;
+                fmt.push_str(&rest[..open]);
+                fmt.push_str("{}");
+                names.push(rest[open + 1..close].to_string());
+                rest = &rest[close + 1..];
+            }
+            fmt.push_str(rest);
+            (fmt == format).then_some(names)
+        })
+    }
+
+    /// For `let url = format!(…, encode_path(&p.to_string()), …);`: the checks to put before it, with
+    /// the macro's arguments rewritten to use their results.
+    fn rewrite(&self, stmt: &mut syn::Stmt) -> Vec<syn::Stmt> {
+        use syn::punctuated::Punctuated;
+        let syn::Stmt::Local(local) = stmt else {
+            return Vec::new();
+        };
+        let syn::Pat::Ident(pat) = &local.pat else {
+            return Vec::new();
+        };
+        let Some(init) = &mut local.init else { return Vec::new() };
+        let syn::Expr::Macro(mac) = &mut *init.expr else {
+            return Vec::new();
+        };
+        if pat.ident != "url" || !mac.mac.path.is_ident("format") {
+            return Vec::new();
+        }
+        let Ok(mut args) = mac
+            .mac
+            .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        else {
+            return Vec::new();
+        };
+        let format = match args.first() {
+            Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s), ..
+            })) => s.value(),
+            _ => return Vec::new(),
+        };
+        let names = self.names(&format).unwrap_or_default();
+        let mut checks = Vec::new();
+        for arg in args.iter_mut() {
+            let syn::Expr::Call(call) = arg else { continue };
+            let syn::Expr::Path(func) = &*call.func else { continue };
+            if !func.path.is_ident("encode_path") {
+                continue;
+            }
+            let Some(value) = call.args.first() else { continue };
+            let name = names
+                .get(checks.len())
+                .cloned()
+                .unwrap_or_else(|| quote!(#value).to_string());
+            let ident = format_ident!("__path_param_{}", checks.len());
+            checks.push(syn::parse_quote! {
+                let #ident = dbops_core::encode::path_param(#name, #value)
+                    .map_err(|v| Error::InvalidRequest(v.to_string()))?;
+            });
+            *arg = syn::parse_quote!(#ident);
+        }
+        mac.mac.tokens = quote!(#args);
+        checks
+    }
+}
+
+impl syn::visit_mut::VisitMut for PathSegments<'_> {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        let mut i = 0;
+        while i < block.stmts.len() {
+            let checks = self.rewrite(&mut block.stmts[i]);
+            let n = checks.len();
+            block.stmts.splice(i..i, checks);
+            i += n + 1;
+        }
+    }
 }
 
 /// Generates the httpmock helpers of one spec (the `mock` feature of the provider crate): a
@@ -164,13 +266,20 @@ fn rpc_mock_tokens(prepared: &Prepared, module: &str) -> TokenStream {
 }
 
 fn format_file(spec: &Spec, spec_rel: &str, tokens: TokenStream) -> Result<String, SpecError> {
-    let file = syn::parse2::<syn::File>(tokens)
-        .map_err(|e| SpecError::new(&spec.file, "", format!("generated code does not parse: {e}")))?;
-    Ok(format!(
+    Ok(render(spec, spec_rel, &parse_file(spec, tokens)?))
+}
+
+fn parse_file(spec: &Spec, tokens: TokenStream) -> Result<syn::File, SpecError> {
+    syn::parse2::<syn::File>(tokens)
+        .map_err(|e| SpecError::new(&spec.file, "", format!("generated code does not parse: {e}")))
+}
+
+fn render(spec: &Spec, spec_rel: &str, file: &syn::File) -> String {
+    format!(
         "{}\n{}",
         header(spec_rel, Some(&spec.sha256)),
-        prettyplease::unparse(&file)
-    ))
+        prettyplease::unparse(file)
+    )
 }
 
 fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {

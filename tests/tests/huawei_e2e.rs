@@ -616,11 +616,16 @@ async fn a_body_that_cannot_be_copied_is_sent_once_and_its_reply_returned() {
         retry_server_errors: true,
         ..fast_retries()
     };
+    let transport = dbops_core::HttpConfig {
+        retry: policy.clone(),
+        ..Default::default()
+    }
+    .transport();
     let mut signed = 0;
     let reply = dbops_core::http::send(
         &client,
         request,
-        &policy,
+        &transport,
         &huaweicloud_dbops::runtime::HuaweiDialect,
         |_| signed += 1,
     )
@@ -635,7 +640,7 @@ async fn a_body_that_cannot_be_copied_is_sent_once_and_its_reply_returned() {
     let reply = dbops_core::http::send(
         &client,
         request,
-        &policy,
+        &transport,
         &huaweicloud_dbops::runtime::HuaweiDialect,
         |_| {},
     )

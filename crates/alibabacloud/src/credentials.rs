@@ -19,6 +19,8 @@ pub struct Credentials {
     pub(crate) security_token: Option<SecretString>,
     /// HMAC key from the AccessKey secret, prepared once.
     pub(crate) signing_key: SigningKey,
+    /// Whether the AccessKey secret was empty or blank (refused when a client is built).
+    secret_is_blank: bool,
 }
 
 impl Credentials {
@@ -29,6 +31,7 @@ impl Credentials {
             access_key_id: access_key_id.into(),
             security_token: None,
             signing_key: SigningKey::new(secret.expose()),
+            secret_is_blank: secret.expose().trim().is_empty(),
         }
     }
 
@@ -59,6 +62,20 @@ impl Credentials {
             security_token: env.optional(ENV_SECURITY_TOKEN).map(SecretString::new),
             ..Self::new(id, secret)
         })
+    }
+}
+
+impl Credentials {
+    /// Refuses credentials that cannot be used: an empty secret, or an AccessKey id or security token
+    /// that cannot travel in a header. The error names the credential, never its value.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        use dbops_core::secret::{check_header_credential, check_non_empty};
+        check_header_credential("AccessKey id", self.access_key_id.expose())?;
+        check_non_empty("AccessKey secret", if self.secret_is_blank { "" } else { "set" })?;
+        if let Some(token) = &self.security_token {
+            check_header_credential("security token", token.expose())?;
+        }
+        Ok(())
     }
 }
 

@@ -178,12 +178,15 @@ fn record_request_id(id: Option<&str>) {
 
 /// A 200 reply that reports failure.
 fn failure(code: Option<String>, message: Option<String>, request_id: Option<String>) -> Error {
-    Error::Service(Box::new(ServiceError {
-        status: 200,
-        code,
-        message,
-        request_id,
-        host_id: None,
-        recommend: None,
-    }))
+    Error::Service(Box::new(
+        ServiceError {
+            status: 200,
+            code,
+            message,
+            request_id,
+            host_id: None,
+            recommend: None,
+        }
+        .clipped(),
+    ))
 }

@@ -13,5 +13,5 @@ pub mod signer;
 
 pub use credentials::Credentials;
 pub use das::DasClient;
-pub use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
+pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation};
 pub use runtime::ClientConfig;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
-use dbops_core::encode::encode_into;
-use dbops_core::http::{Dialect, header_str, host_header};
+use dbops_core::encode::{MAX_URL_BYTES, encode_into};
+use dbops_core::http::{Dialect, Transport, header_str, host_header};
 use dbops_core::meta::{Field, Fields, NoBody, Operation, RequestView, read_body};
 use dbops_core::time::UtcDateTime;
-use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
+use dbops_core::{Error, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -39,11 +39,12 @@ pub(crate) fn build(
 ) -> Result<Built, Error> {
     let baseurl = config.resolve_endpoint(service, regions, Some(default_endpoint))?;
     let (credentials, http) = config.into_parts();
-    let reqwest = http.build_client()?;
+    credentials.check()?;
+    let reqwest = http.build_client(&baseurl)?;
     let runtime = Runtime {
         credentials: Arc::new(credentials),
         api_version,
-        retry: http.retry.clone(),
+        transport: http.transport(),
         capture: None,
         query: None,
     };
@@ -60,7 +61,8 @@ pub(crate) fn build(
 pub struct Runtime {
     credentials: Arc<Credentials>,
     api_version: &'static str,
-    retry: RetryPolicy,
+    /// Retries, total timeout, in-flight limit and reply cap, shared by every call of the client.
+    transport: Transport,
     /// Set on dry-run clients: requests are signed and captured here instead of being sent.
     capture: Option<Capture>,
     /// Set on the client of one call whose body was checked and written out as the RPC query from its
@@ -139,6 +141,7 @@ impl Runtime {
         let url = request.url_mut();
         // The pseudo path `/{Action}` only kept the operations apart for the generator.
         let base_len = url.path().rfind('/').unwrap_or(0);
+        check_url_length(url[..url::Position::BeforePath].len() + base_len + 2, query)?;
         let mut path = String::with_capacity(base_len + 1);
         path.push_str(&url.path()[..base_len]);
         path.push('/');
@@ -170,7 +173,7 @@ impl Runtime {
         request: reqwest::Request,
         _op: Option<&'static Operation>,
     ) -> reqwest::Result<reqwest::Response> {
-        dbops_core::http::send(client, request, &self.retry, &AlibabaDialect, |req| {
+        dbops_core::http::send(client, request, &self.transport, &AlibabaDialect, |req| {
             self.sign(req, SystemTime::now(), Nonce::new().as_str())
         })
         .await
@@ -194,6 +197,30 @@ impl Runtime {
             request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
         }
     }
+}
+
+/// Refuses a query that would make the URL longer than the HTTP stack can send (`prefix_len`: the
+/// bytes before it, `?` included), naming the longest parameter.
+fn check_url_length(prefix_len: usize, query: &str) -> Result<(), Violation> {
+    let total = prefix_len + query.len();
+    if total <= MAX_URL_BYTES {
+        return Ok(());
+    }
+    let (name, len) = query
+        .split('&')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (name, value.len())
+        })
+        .max_by_key(|&(_, len)| len)
+        .unwrap_or_default();
+    Err(Violation::new(
+        name,
+        format!(
+            "is {len} bytes once percent-encoded: the request URL, which carries every parameter, \
+             would be {total} bytes, over the limit of {MAX_URL_BYTES}"
+        ),
+    ))
 }
 
 /// The RPC query a request body stands for, as [`rpc_query_into`] writes it.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::http::HttpConfig;
+use crate::http::{HttpConfig, Proxy};
 use crate::retry::RetryPolicy;
 
 /// Credentials that can be read from the provider's official environment variables.
@@ -94,6 +94,32 @@ impl<C> ClientConfig<C> {
     /// Timeout of a whole call, retries and backoff included (default 60 s).
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.http.total_timeout = timeout;
+        self
+    }
+
+    /// Largest reply body read, in bytes (default 32 MiB): a longer reply fails the call with
+    /// [`Error::ReplyTooLarge`] and is not read further.
+    pub fn max_reply_bytes(mut self, limit: usize) -> Self {
+        self.http.max_reply_bytes = limit;
+        self
+    }
+
+    /// Requests this client has on the network at once (default 64, at least 1). Further calls wait
+    /// for a place, within their total timeout, rather than opening more connections.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.http.max_in_flight = limit;
+        self
+    }
+
+    /// Idle connections kept open for reuse (default 16).
+    pub fn max_idle_connections(mut self, limit: usize) -> Self {
+        self.http.max_idle_connections = limit;
+        self
+    }
+
+    /// Which proxy requests go through (default [`Proxy::Environment`]).
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.http.proxy = proxy;
         self
     }
 

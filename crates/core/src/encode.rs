@@ -41,6 +41,57 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// Longest path parameter accepted, in bytes once percent-encoded. Far above any documented id; it
+/// keeps a hostile or mistaken value from making a URL the HTTP stack cannot carry.
+pub const MAX_PATH_SEGMENT_BYTES: usize = 4096;
+
+/// Longest URL the HTTP stack can send (`http::Uri`'s limit), in bytes.
+pub const MAX_URL_BYTES: usize = (u16::MAX - 1) as usize;
+
+/// A path parameter as exactly one URL path segment: every byte outside `A-Z a-z 0-9 - _ . ~`
+/// percent-encoded, so `/`, `\`, `%`, `?` and `#` cannot end the segment, start another or open a
+/// query. The dot segments `.` and `..`, which a URL parser resolves away whatever their encoding, are
+/// refused by [`check_path_segment`], which runs first.
+pub fn path_segment(value: &str) -> String {
+    encode(value)
+}
+
+/// Checks that `value` can be the path parameter `name` as one segment: not empty, not `.` or `..`,
+/// at most [`MAX_PATH_SEGMENT_BYTES`] once encoded. The violation names the parameter.
+pub fn check_path_segment(name: &str, value: &str) -> Result<(), crate::Violation> {
+    if value.is_empty() {
+        return Err(crate::Violation::new(
+            name,
+            "must not be empty (it is one URL path segment)",
+        ));
+    }
+    if value == "." || value == ".." {
+        return Err(crate::Violation::new(
+            name,
+            "must not be `.` or `..` (a URL path segment that would move the request to another path)",
+        ));
+    }
+    if encoded_len(value) > MAX_PATH_SEGMENT_BYTES {
+        return Err(crate::Violation::new(
+            name,
+            format!("must be at most {MAX_PATH_SEGMENT_BYTES} bytes once percent-encoded (one URL path segment)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A path parameter checked by [`check_path_segment`] and encoded by [`path_segment`]: what the
+/// generated clients put into their URLs.
+pub fn path_param(name: &str, value: &str) -> Result<String, crate::Violation> {
+    check_path_segment(name, value)?;
+    Ok(path_segment(value))
+}
+
+/// The length of `s` once encoded by [`encode_into`].
+pub fn encoded_len(s: &str) -> usize {
+    s.bytes().map(|b| if unreserved(b) { 1 } else { 3 }).sum()
+}
+
 /// Appends the lowercase hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
     let mut buf = [0u8; 128];
@@ -85,6 +136,51 @@ mod tests {
         let all: String = (0u8..128).map(char::from).chain(['é', '一', '😀']).collect();
         let reference: String = percent_encoding::utf8_percent_encode(&all, super::RFC3986).collect();
         assert_eq!(super::encode(&all), reference);
+    }
+
+    #[test]
+    fn a_path_parameter_stays_one_segment_or_is_refused_by_name() {
+        use super::{MAX_PATH_SEGMENT_BYTES, check_path_segment, encoded_len, path_segment};
+        for id in [
+            "x\\..\\..\\v4\\p\\nodes\\n",
+            "a/b",
+            "..%2F",
+            "%2e%2e",
+            "a?b#c",
+            "\\",
+            ". ",
+            "...",
+            "é",
+        ] {
+            assert!(check_path_segment("node_id", id).is_ok(), "{id}");
+            let seg = path_segment(id);
+            assert!(
+                seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)),
+                "{seg}"
+            );
+            assert_ne!(seg, ".");
+            assert_ne!(seg, "..");
+            assert_eq!(encoded_len(id), seg.len());
+            // The URL parser keeps it as one segment, and it decodes back to the id.
+            let url = url::Url::parse(&format!("https://h/v3/p/nodes/{seg}/session")).unwrap();
+            let segs: Vec<&str> = url.path_segments().unwrap().collect();
+            assert_eq!(segs.len(), 5, "{id} -> {url}");
+            assert_eq!(percent_encoding::percent_decode_str(segs[3]).decode_utf8().unwrap(), id);
+        }
+        for (id, rule) in [
+            ("", "must not be empty"),
+            (".", "must not be `.` or `..`"),
+            ("..", "must not be `.` or `..`"),
+        ] {
+            let v = check_path_segment("instance_id", id).unwrap_err();
+            assert_eq!(v.field, "instance_id");
+            assert!(v.rule.starts_with(rule), "{}", v.rule);
+        }
+        let long = "a".repeat(MAX_PATH_SEGMENT_BYTES);
+        assert!(check_path_segment("instance_id", &long).is_ok());
+        let v = check_path_segment("instance_id", &"/".repeat(MAX_PATH_SEGMENT_BYTES / 3 + 1)).unwrap_err();
+        assert_eq!(v.field, "instance_id");
+        assert!(v.rule.contains("at most 4096 bytes"), "{}", v.rule);
     }
 
     #[test]

@@ -21,6 +21,38 @@ pub struct ServiceError {
     pub recommend: Option<String>,
 }
 
+/// Longest vendor message kept in a [`ServiceError`], in characters; the rest is cut off.
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+/// Longest code, request id, host id or diagnosis link kept in a [`ServiceError`], in characters.
+pub const MAX_FIELD_CHARS: usize = 256;
+
+impl ServiceError {
+    /// The same error with every server-supplied text cut to [`MAX_MESSAGE_CHARS`] (message) or
+    /// [`MAX_FIELD_CHARS`] (the others), marked with `…` where cut: a hostile or broken server cannot
+    /// make errors and logs arbitrarily large.
+    pub fn clipped(mut self) -> Self {
+        clip(&mut self.message, MAX_MESSAGE_CHARS);
+        for field in [
+            &mut self.code,
+            &mut self.request_id,
+            &mut self.host_id,
+            &mut self.recommend,
+        ] {
+            clip(field, MAX_FIELD_CHARS);
+        }
+        self
+    }
+}
+
+fn clip(text: &mut Option<String>, max_chars: usize) {
+    if let Some(s) = text
+        && let Some((at, _)) = s.char_indices().nth(max_chars)
+    {
+        s.truncate(at);
+        s.push('…');
+    }
+}
+
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "service error: HTTP {}", self.status)?;
@@ -51,6 +83,14 @@ pub enum Error {
     Timeout,
     /// The connection failed: refused, reset, TLS, DNS. The error's URL has been removed.
     Transport(reqwest::Error),
+    /// The reply's body is larger than the client's limit (`ClientConfig::max_reply_bytes`); it was
+    /// not read past the limit.
+    ReplyTooLarge {
+        /// HTTP status of the reply.
+        status: u16,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A reply arrived but could not be read or decoded.
     Decode {
         /// HTTP status of the reply, when known.
@@ -66,6 +106,7 @@ impl Error {
         match self {
             Error::Service(e) => Some(e.status),
             Error::Decode { status, .. } => *status,
+            Error::ReplyTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -113,6 +154,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::ReplyTooLarge { status, limit } => write!(
+                f,
+                "the reply (HTTP {status}) is larger than this client's limit of {limit} bytes (max_reply_bytes)"
+            ),
             Error::Decode {
                 status: Some(s),
                 message,
@@ -129,6 +174,30 @@ impl std::error::Error for Error {
             Error::Transport(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipping_cuts_long_server_texts_on_character_boundaries() {
+        let e = ServiceError {
+            status: 500,
+            code: Some("C".repeat(300)),
+            message: Some("é".repeat(MAX_MESSAGE_CHARS + 1)),
+            request_id: Some("r".repeat(MAX_FIELD_CHARS)),
+            host_id: None,
+            recommend: Some("x".into()),
+        }
+        .clipped();
+        assert_eq!(e.code.unwrap(), format!("{}…", "C".repeat(MAX_FIELD_CHARS)));
+        assert_eq!(e.message.unwrap(), format!("{}…", "é".repeat(MAX_MESSAGE_CHARS)));
+        // At the limit: kept whole.
+        assert_eq!(e.request_id.unwrap(), "r".repeat(MAX_FIELD_CHARS));
+        assert_eq!(e.recommend.as_deref(), Some("x"));
+        assert_eq!(e.host_id, None);
     }
 }
 

@@ -1,16 +1,22 @@
 //! The send loop shared by the providers: sign each attempt afresh, send, classify the reply, back off,
 //! retry within the policy. Also the client configuration and the mapping of progenitor's errors.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, ServiceError};
 use crate::meta::Violation;
 use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::secret::SecretString;
 
 /// Transport settings of a client.
 #[derive(Debug, Clone)]
@@ -26,7 +32,29 @@ pub struct HttpConfig {
     /// Accept `http://` endpoints (local test servers). Off by default: credentials and signatures must
     /// not cross the network in clear.
     pub allow_http: bool,
+    /// Largest reply body read, in bytes; a longer one fails the call with [`Error::ReplyTooLarge`]
+    /// without being read further. Error replies are read up to [`MAX_ERROR_REPLY_BYTES`] at most.
+    pub max_reply_bytes: usize,
+    /// Requests of one client on the network at once; further calls wait their turn (within their
+    /// total timeout). Each holds at most one connection, so this also bounds the client's sockets.
+    pub max_in_flight: usize,
+    /// Idle connections kept open for reuse; the rest are closed once their request is done.
+    pub max_idle_connections: usize,
+    /// Which proxy, if any, requests go through.
+    pub proxy: Proxy,
 }
+
+/// Default of [`HttpConfig::max_reply_bytes`]: 32 MiB, room for the session list of a busy instance.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 32 << 20;
+/// Default of [`HttpConfig::max_in_flight`].
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// Default of [`HttpConfig::max_idle_connections`].
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 16;
+/// Error replies carry a code and a message: anything past this many bytes is not read, and the error
+/// keeps the status and the request id header only.
+pub const MAX_ERROR_REPLY_BYTES: usize = 64 << 10;
+/// How long an idle connection is kept.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -36,18 +64,68 @@ impl Default for HttpConfig {
             total_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             allow_http: false,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
+            proxy: Proxy::default(),
         }
     }
 }
 
+/// Which proxy requests go through.
+#[derive(Debug, Clone, Default)]
+pub enum Proxy {
+    /// The standard environment variables, as curl reads them: `HTTPS_PROXY` for https endpoints,
+    /// `ALL_PROXY` as the fallback, and `NO_PROXY` for exceptions. Never for a loopback endpoint, and
+    /// never for a plain-`http` one (a proxy would see its whole query): those go direct.
+    #[default]
+    Environment,
+    /// No proxy, whatever the environment says.
+    Direct,
+    /// Every request through this proxy URL (`http://host:port`, `https://…`; may carry the proxy's
+    /// user and password, kept as a secret). With a plain-`http` endpoint the proxy sees each request
+    /// in full, its query included.
+    Url(SecretString),
+}
+
 impl HttpConfig {
-    /// The reqwest client these settings describe.
-    pub fn build_client(&self) -> Result<reqwest::Client, Error> {
-        reqwest::Client::builder()
+    /// The reqwest client these settings describe, for `endpoint` (checked by [`HttpConfig::endpoint`]).
+    ///
+    /// Redirects are never followed and no `Referer` is sent: a request, and the credentials it carries,
+    /// go to the endpoint only. Idle connections are capped at [`HttpConfig::max_idle_connections`].
+    pub fn build_client(&self, endpoint: &str) -> Result<reqwest::Client, Error> {
+        if self.max_in_flight == 0 {
+            return Err(Error::Config("max_in_flight must be at least 1".into()));
+        }
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.attempt_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .pool_max_idle_per_host(self.max_idle_connections)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+        builder = match &self.proxy {
+            Proxy::Environment if goes_direct(endpoint) => builder.no_proxy(),
+            Proxy::Environment => builder,
+            Proxy::Direct => builder.no_proxy(),
+            Proxy::Url(url) => builder.proxy(
+                reqwest::Proxy::all(url.expose())
+                    .map_err(|_| Error::Config("the proxy is not a valid proxy URL".into()))?,
+            ),
+        };
+        builder
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))
+    }
+
+    /// The limits every call of a client shares: retries, total timeout, in-flight requests, reply size.
+    pub fn transport(&self) -> Transport {
+        Transport {
+            retry: self.retry.clone(),
+            total_timeout: self.total_timeout,
+            in_flight: Arc::new(Semaphore::new(self.max_in_flight.max(1))),
+            max_reply_bytes: self.max_reply_bytes,
+        }
     }
 
     /// Checks an endpoint: an absolute `https` URL (or `http` when allowed), no credentials, query or
@@ -81,6 +159,38 @@ impl HttpConfig {
     }
 }
 
+/// Whether an endpoint bypasses the environment's proxies: plain `http`, or a loopback host.
+fn goes_direct(endpoint: &str) -> bool {
+    let Ok(url) = Url::parse(endpoint) else { return true };
+    url.scheme() != "https"
+        || match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.');
+                d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+            }
+            None => true,
+        }
+}
+
+/// What every call of one client shares: the retry policy, the total timeout, the in-flight limit and
+/// the reply cap. Cloning shares the in-flight limit.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    retry: RetryPolicy,
+    total_timeout: Duration,
+    in_flight: Arc<Semaphore>,
+    max_reply_bytes: usize,
+}
+
+impl Transport {
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+}
+
 /// How a provider reads its replies.
 pub trait Dialect: Sync {
     /// Whether a non-success reply means "throttled".
@@ -89,20 +199,27 @@ pub trait Dialect: Sync {
     fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError;
 }
 
-/// Sends `request`, signing every attempt afresh with `sign`, and retries as `policy` allows.
+/// Sends `request`, signing every attempt afresh with `sign`, and retries as the transport's policy
+/// allows, within its total timeout: a wait that would not end before it is not started, and the last
+/// reply or error is returned at once instead.
 ///
-/// Non-success replies come back buffered and without their URL; transport errors come back without
-/// their URL, so neither can leak a secret carried in the query.
+/// Each attempt first takes one of the client's in-flight places, waiting while all are taken; a
+/// success reply keeps its place until its body is read or dropped, and its body is cut off past the
+/// reply cap ([`Error::ReplyTooLarge`] from [`finish`]). Non-success replies come back buffered (at most
+/// [`MAX_ERROR_REPLY_BYTES`]) and without their URL; transport errors come back without their URL, so
+/// neither can leak a secret carried in the query.
 pub async fn send<S>(
     client: &reqwest::Client,
     request: reqwest::Request,
-    policy: &RetryPolicy,
+    transport: &Transport,
     dialect: &dyn Dialect,
     mut sign: S,
 ) -> reqwest::Result<reqwest::Response>
 where
     S: FnMut(&mut reqwest::Request),
 {
+    let policy = &transport.retry;
+    let deadline = Instant::now() + transport.total_timeout;
     let mut original = Some(request);
     let mut attempt = 1u32;
     loop {
@@ -116,48 +233,183 @@ where
         // without retries never copies, and nothing that cannot be sent twice is.
         let (mut req, last) = match copy {
             Some(r) => (r, false),
-            None => (
-                original.take().expect("the original is kept until the last attempt"),
-                true,
-            ),
+            None => match original.take() {
+                Some(r) => (r, true),
+                None => unreachable!("the original is kept until the last attempt"),
+            },
         };
+        // The semaphore is never closed, so this waits for a place and never fails.
+        let permit = transport.in_flight.clone().acquire_owned().await.ok();
         sign(&mut req);
         let span = tracing::Span::current();
         span.record("attempt", attempt);
         match client.execute(req).await {
             Err(e) => {
+                drop(permit);
                 let before_send = e.is_connect();
-                let retry = !last && (before_send || policy.retry_after_send_failures);
+                let wait = policy.delay(attempt + 1, None);
+                let retry = !last && (before_send || policy.retry_after_send_failures) && fits(deadline, wait);
                 tracing::debug!(attempt, before_send, retry, error = %describe(&e), "attempt failed");
                 if !retry {
                     return Err(e.without_url());
                 }
-                tokio::time::sleep(policy.delay(attempt + 1, None)).await;
+                tokio::time::sleep(wait).await;
             }
             Ok(resp) if resp.status().is_success() => {
                 record_reply(&span, resp.status(), resp.headers());
-                return Ok(resp);
+                return Ok(capped(resp, transport.max_reply_bytes, permit));
             }
-            Ok(resp) => {
+            Ok(mut resp) => {
                 let status = resp.status();
                 record_reply(&span, status, resp.headers());
-                let headers = resp.headers().clone();
-                let body = resp.bytes().await.map_err(reqwest::Error::without_url)?;
+                let headers = std::mem::take(resp.headers_mut());
+                let body = read_error_body(resp).await.map_err(reqwest::Error::without_url)?;
+                drop(permit);
                 let throttled = dialect.is_throttling(status, &body);
                 let retry_after = headers
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_retry_after);
-                let wait_ok = retry_after.is_none_or(|d| d <= policy.max_retry_after);
+                let wait = policy.delay(attempt + 1, retry_after);
+                let wait_ok = retry_after.is_none_or(|d| d <= policy.max_retry_after) && fits(deadline, wait);
                 let retry = !last && wait_ok && (throttled || (policy.retry_server_errors && status.is_server_error()));
                 tracing::debug!(attempt, status = status.as_u16(), throttled, retry, "error reply");
                 if !retry {
                     return Ok(rebuild(status, headers, body));
                 }
-                tokio::time::sleep(policy.delay(attempt + 1, retry_after)).await;
+                tokio::time::sleep(wait).await;
             }
         }
         attempt += 1;
+    }
+}
+
+/// Whether a wait of `wait` ends before `deadline`.
+fn fits(deadline: Instant, wait: Duration) -> bool {
+    Instant::now() + wait < deadline
+}
+
+/// An error reply's body, at most [`MAX_ERROR_REPLY_BYTES`]; empty when it is longer (it is then not
+/// read further, and the error keeps its status and headers only).
+async fn read_error_body(mut resp: reqwest::Response) -> reqwest::Result<Bytes> {
+    if resp.content_length().is_some_and(|n| n > MAX_ERROR_REPLY_BYTES as u64) {
+        return Ok(Bytes::new());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > MAX_ERROR_REPLY_BYTES {
+            return Ok(Bytes::new());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// The reply with its body cut off past `limit` bytes, holding `permit` until the body ends or is
+/// dropped.
+fn capped(resp: reqwest::Response, limit: usize, permit: Option<OwnedSemaphorePermit>) -> reqwest::Response {
+    let resp: http::Response<reqwest::Body> = resp.into();
+    let (parts, body) = resp.into_parts();
+    let body = CappedBody {
+        inner: body,
+        left: limit,
+        limit,
+        status: parts.status.as_u16(),
+        permit,
+        done: false,
+    };
+    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
+}
+
+/// A reply body read at most `limit` bytes far; it releases its in-flight place when it ends.
+struct CappedBody {
+    inner: reqwest::Body,
+    left: usize,
+    limit: usize,
+    status: u16,
+    permit: Option<OwnedSemaphorePermit>,
+    done: bool,
+}
+
+/// The error a [`CappedBody`] ends with past its limit; [`finish`] turns it into
+/// [`Error::ReplyTooLarge`].
+#[derive(Debug)]
+struct ReplyTooLarge {
+    status: u16,
+    limit: usize,
+}
+
+impl std::fmt::Display for ReplyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the reply is larger than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for ReplyTooLarge {}
+
+impl CappedBody {
+    fn end(&mut self) {
+        self.done = true;
+        self.permit = None;
+    }
+}
+
+impl http_body::Body for CappedBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let too_large = || {
+            Box::new(ReplyTooLarge {
+                status: this.status,
+                limit: this.limit,
+            })
+        };
+        // A declared length past the limit fails before anything is read.
+        if http_body::Body::size_hint(&this.inner).lower() > this.left as u64 {
+            let e = too_large();
+            this.end();
+            return Poll::Ready(Some(Err(e)));
+        }
+        let frame = match std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+            None => {
+                this.end();
+                return Poll::Ready(None);
+            }
+            Some(Err(e)) => {
+                this.end();
+                return Poll::Ready(Some(Err(e.into())));
+            }
+            Some(Ok(frame)) => frame,
+        };
+        if let Some(data) = frame.data_ref() {
+            if data.len() > this.left {
+                let e = too_large();
+                this.end();
+                return Poll::Ready(Some(Err(e)));
+            }
+            this.left -= data.len();
+        }
+        Poll::Ready(Some(Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        if self.done {
+            http_body::SizeHint::with_exact(0)
+        } else {
+            http_body::Body::size_hint(&self.inner)
+        }
     }
 }
 
@@ -229,7 +481,12 @@ pub async fn finish<T, E>(
         Err(P::CommunicationError(e) | P::InvalidUpgrade(e)) => Err(Error::transport(e)),
         Err(P::ResponseBodyError(e)) => {
             let e = e.without_url();
-            if e.is_timeout() {
+            if let Some(big) = find_source::<ReplyTooLarge>(&e) {
+                Err(Error::ReplyTooLarge {
+                    status: big.status,
+                    limit: big.limit,
+                })
+            } else if e.is_timeout() {
                 Err(Error::Timeout)
             } else {
                 Err(Error::Decode {
@@ -254,9 +511,15 @@ pub async fn finish<T, E>(
             let status = resp.status();
             let headers = resp.headers().clone();
             match resp.bytes().await {
-                Ok(body) if !status.is_success() => {
-                    Err(Error::Service(Box::new(dialect.service_error(status, &headers, &body))))
+                Ok(body) if status.is_redirection() => {
+                    let mut e = dialect.service_error(status, &headers, &body);
+                    e.code = None;
+                    e.message = Some(redirect_message(&headers));
+                    Err(Error::Service(Box::new(e.clipped())))
                 }
+                Ok(body) if !status.is_success() => Err(Error::Service(Box::new(
+                    dialect.service_error(status, &headers, &body).clipped(),
+                ))),
                 Ok(_) => Err(Error::Decode {
                     status: Some(status.as_u16()),
                     message: "success status not declared by the spec".into(),
@@ -266,6 +529,32 @@ pub async fn finish<T, E>(
         }
         Err(P::Custom(text)) => Err(Error::Config(text)),
     }
+}
+
+/// Where a redirect pointed, named by its host and port only (its path and query may carry anything).
+fn redirect_message(headers: &HeaderMap) -> String {
+    let target = match header_str(headers, "location").map(Url::parse) {
+        None => "nowhere (no Location)".to_string(),
+        Some(Ok(url)) => match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("`{host}:{port}`"),
+            (Some(host), None) => format!("`{host}`"),
+            (None, _) => "a URL without a host".to_string(),
+        },
+        Some(Err(_)) => "a path of the endpoint".to_string(),
+    };
+    format!("redirect to {target} not followed: requests and their credentials go to the configured endpoint only")
+}
+
+/// The first error of type `T` in `e`'s source chain.
+fn find_source<'e, T: std::error::Error + 'static>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e T> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// Runs a call in its span and under the total timeout, and logs its outcome (at `info`, never a secret).

@@ -15,7 +15,7 @@ pub mod time;
 pub use config::{ClientConfig, EnvCredentials, EnvLookup};
 pub use dryrun::PreparedRequest;
 pub use error::{Error, ServiceError};
-pub use http::HttpConfig;
+pub use http::{HttpConfig, Proxy};
 pub use meta::Violation;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;

@@ -34,6 +34,28 @@ impl SecretString {
     }
 }
 
+/// Checks a credential that travels in an HTTP header or in the signature (an access key id, a
+/// security token, an IAM token, a project id): it must be non-empty printable ASCII without spaces.
+/// The error names the credential, never its value.
+pub fn check_header_credential(name: &str, value: &str) -> Result<(), crate::Error> {
+    check_non_empty(name, value)?;
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(crate::Error::Config(format!(
+            "credential {name} holds a character that cannot be sent in an HTTP header \
+             (only printable ASCII without spaces is accepted)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that a credential (a secret key, say) is not empty or blank. The error names the credential.
+pub fn check_non_empty(name: &str, value: &str) -> Result<(), crate::Error> {
+    if value.trim().is_empty() {
+        return Err(crate::Error::Config(format!("credential {name} is empty")));
+    }
+    Ok(())
+}
+
 impl Clone for SecretString {
     fn clone(&self) -> Self {
         Self::new(self.expose())
@@ -105,6 +127,36 @@ mod tests {
         assert_eq!(format!("{s:?}"), "***");
         assert_eq!(format!("{s}"), "***");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn unusable_credentials_are_named_never_shown() {
+        assert!(check_header_credential("access key", "AKID0123").is_ok());
+        for (value, rule) in [
+            ("", "is empty"),
+            ("  ", "is empty"),
+            ("ab\r\nX-Evil: 1", "cannot be sent in an HTTP header"),
+            ("tab\there", "cannot be sent in an HTTP header"),
+            ("sp ace", "cannot be sent in an HTTP header"),
+            ("é-non-ascii", "cannot be sent in an HTTP header"),
+            ("nul\0", "cannot be sent in an HTTP header"),
+        ] {
+            let e = check_header_credential("security token", value)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("credential security token") && e.contains(rule),
+                "{value:?}: {e}"
+            );
+            if !value.trim().is_empty() {
+                assert!(!e.contains(value), "{e}");
+            }
+        }
+        assert!(check_non_empty("secret key", "s").is_ok());
+        assert_eq!(
+            check_non_empty("secret key", "").unwrap_err().to_string(),
+            "client configuration: credential secret key is empty"
+        );
     }
 
     #[test]

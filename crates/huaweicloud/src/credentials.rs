@@ -110,6 +110,28 @@ impl Credentials {
         ))
     }
 
+    /// Refuses credentials that cannot be used: an empty key, or an access key, security token, IAM
+    /// token or project id that cannot travel in a header. The error names the credential, never its
+    /// value.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        use dbops_core::secret::{check_header_credential, check_non_empty};
+        match &self.auth {
+            Auth::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                check_header_credential("access key", access_key.expose())?;
+                check_non_empty("secret key", secret_key.expose())?;
+                if let Some(token) = security_token {
+                    check_header_credential("security token", token.expose())?;
+                }
+            }
+            Auth::Token(token) => check_header_credential("IAM token", token.expose())?,
+        }
+        check_header_credential("project id", &self.project_id)
+    }
+
     /// The project id.
     pub fn project_id(&self) -> &str {
         &self.project_id

@@ -14,6 +14,6 @@ pub mod signer;
 
 pub use credentials::Credentials;
 pub use das::DasClient;
-pub use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
+pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation};
 pub use dds::DdsClient;
 pub use runtime::ClientConfig;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
-use dbops_core::http::{Dialect, header_str, host_header};
+use dbops_core::http::{Dialect, Transport, header_str, host_header};
 use dbops_core::meta::{Fields, Operation, RequestView, read_body};
 use dbops_core::signing::SigningKey;
 use dbops_core::time::UtcDateTime;
-use dbops_core::{Error, RetryPolicy, SecretString, ServiceError, Violation};
+use dbops_core::{Error, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -29,12 +29,14 @@ impl dbops_core::EnvCredentials for Credentials {
 pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&str, &str)]) -> Result<Built, Error> {
     let baseurl = config.resolve_endpoint(service, regions, None)?;
     let (credentials, http) = config.into_parts();
-    let reqwest = http.build_client()?;
-    let project_header = HeaderValue::from_str(&credentials.project_id).ok();
+    credentials.check()?;
+    let reqwest = http.build_client(&baseurl)?;
+    let project_header = HeaderValue::from_str(&credentials.project_id)
+        .map_err(|_| Error::Config("credential project id cannot be sent in an HTTP header".into()))?;
     let runtime = Runtime {
         credentials: Arc::new(credentials),
         project_header,
-        retry: http.retry.clone(),
+        transport: http.transport(),
         capture: None,
         body_checked: false,
     };
@@ -57,10 +59,11 @@ pub(crate) struct Built {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     credentials: Arc<Credentials>,
-    /// The project id as the `X-Project-Id` value, made once; `None` when it cannot be a header value
-    /// (a request then fails its checks, naming `project_id`).
-    project_header: Option<HeaderValue>,
-    retry: RetryPolicy,
+    /// The project id as the `X-Project-Id` value, made once (the client is not built when the project
+    /// id cannot be one).
+    project_header: HeaderValue,
+    /// Retries, total timeout, in-flight limit and reply cap, shared by every call of the client.
+    transport: Transport,
     /// Set on dry-run clients: requests are signed and captured here instead of being sent.
     capture: Option<Capture>,
     /// Set on the client of one call whose body was checked from its typed value before it was
@@ -126,10 +129,7 @@ impl Runtime {
             view.body = body.as_ref().map(|b| b as &dyn Fields);
             op.validate(&view)?;
         }
-        let project = self
-            .project_header
-            .clone()
-            .ok_or_else(|| Violation::new("project_id", "must be printable ASCII"))?;
+        let project = self.project_header.clone();
         // Room for the headers added here and by the signature, so that the map grows once.
         request.headers_mut().reserve(5);
         request.headers_mut().insert(X_PROJECT_ID.clone(), project);
@@ -153,7 +153,7 @@ impl Runtime {
         request: reqwest::Request,
         _op: Option<&'static Operation>,
     ) -> reqwest::Result<reqwest::Response> {
-        dbops_core::http::send(client, request, &self.retry, &HuaweiDialect, |req| {
+        dbops_core::http::send(client, request, &self.transport, &HuaweiDialect, |req| {
             self.sign(req, SystemTime::now())
         })
         .await

@@ -555,9 +555,19 @@ pub mod builder {
                     types::DeleteProcessReqBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            let __path_param_0 = dbops_core::encode::path_param(
+                    "project_id",
+                    &project_id.to_string(),
+                )
+                .map_err(|v| Error::InvalidRequest(v.to_string()))?;
+            let __path_param_1 = dbops_core::encode::path_param(
+                    "instance_id",
+                    &instance_id.to_string(),
+                )
+                .map_err(|v| Error::InvalidRequest(v.to_string()))?;
             let url = format!(
-                "{}/v3/{}/instances/{}/process", client.baseurl, encode_path(& project_id
-                .to_string()), encode_path(& instance_id.to_string()),
+                "{}/v3/{}/instances/{}/process", client.baseurl, __path_param_0,
+                __path_param_1,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
