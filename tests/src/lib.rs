@@ -69,6 +69,18 @@ pub enum Reply {
     Reset,
     /// Closes the connection cleanly without replying.
     Close,
+    /// A reply whose body is `len` bytes of `fill` repeated, written as it goes (never held whole):
+    /// with a `content-length` when `declared`, else chunked; `len: u64::MAX` never ends.
+    Huge {
+        status: u16,
+        /// The body starts with this, then `fill` repeats.
+        prefix: Vec<u8>,
+        fill: u8,
+        len: u64,
+        declared: bool,
+    },
+    /// Waits, then gives the reply.
+    Delayed(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -105,6 +117,7 @@ type Handler = dyn Fn(&RawRequest, usize) -> Reply + Send + Sync;
 pub struct Server {
     addr: std::net::SocketAddr,
     connections: Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<Gauge>,
     requests: Arc<Mutex<Vec<RawRequest>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -133,18 +146,23 @@ impl Server {
         let recorded = record.then(|| requests.clone());
         let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let accepted = connections.clone();
+        let open = Arc::new(Gauge::default());
+        let gauge = open.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let (handler, recorded) = (handler.clone(), recorded.clone());
+                let held = gauge.hold();
                 tokio::spawn(async move {
                     let _ = serve(stream, handler, recorded).await;
+                    drop(held);
                 });
             }
         });
         Self {
             addr,
             connections,
+            open,
             requests,
             task,
         }
@@ -160,9 +178,43 @@ impl Server {
         self.connections.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Connections open now (accepted, not yet closed by either side as far as the server has seen).
+    pub fn open_connections(&self) -> usize {
+        self.open.now.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The most connections open at once so far.
+    pub fn max_open_connections(&self) -> usize {
+        self.open.max.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Every request received so far.
     pub fn requests(&self) -> Vec<RawRequest> {
         self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Counts what is open now and the most open at once.
+#[derive(Default)]
+struct Gauge {
+    now: std::sync::atomic::AtomicUsize,
+    max: std::sync::atomic::AtomicUsize,
+}
+
+struct Held(Arc<Gauge>);
+
+impl Gauge {
+    fn hold(self: &Arc<Self>) -> Held {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.max.fetch_max(now, SeqCst);
+        Held(self.clone())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -192,7 +244,12 @@ async fn serve(
             }
             None => 0,
         };
-        match handler(&request, index) {
+        let mut reply = handler(&request, index);
+        while let Reply::Delayed(d, next) = reply {
+            tokio::time::sleep(d).await;
+            reply = *next;
+        }
+        match reply {
             Reply::Http { status, headers, body } => {
                 let mut head = format!(
                     "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\n",
@@ -208,6 +265,48 @@ async fn serve(
                 bytes.extend_from_slice(&body);
                 stream.write_all(&bytes).await?;
             }
+            Reply::Huge {
+                status,
+                prefix,
+                fill,
+                len,
+                declared,
+            } => {
+                let framing = if declared {
+                    format!("content-length: {len}")
+                } else {
+                    "transfer-encoding: chunked".to_string()
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\n{framing}\r\n\r\n",
+                    reason(status)
+                );
+                stream.write_all(head.as_bytes()).await?;
+                const CHUNK: usize = 64 << 10;
+                let mut block = prefix;
+                let mut left = len;
+                loop {
+                    block.resize(CHUNK, fill);
+                    let n = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+                    if n == 0 {
+                        break;
+                    }
+                    if declared {
+                        stream.write_all(&block[..n]).await?;
+                    } else {
+                        stream.write_all(format!("{n:x}\r\n").as_bytes()).await?;
+                        stream.write_all(&block[..n]).await?;
+                        stream.write_all(b"\r\n").await?;
+                    }
+                    if left != u64::MAX {
+                        left -= n as u64;
+                    }
+                    block.clear();
+                }
+                if !declared {
+                    stream.write_all(b"0\r\n\r\n").await?;
+                }
+            }
             Reply::Stall(d) => {
                 tokio::time::sleep(d).await;
                 return Ok(());
@@ -220,6 +319,7 @@ async fn serve(
                 stream.shutdown().await?;
                 return Ok(());
             }
+            Reply::Delayed(..) => unreachable!("unwrapped above"),
         }
     }
 }
@@ -272,6 +372,10 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Res
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
