@@ -1,0 +1,134 @@
+//! Memory stays bounded by the reply cap: a counting allocator records the peak heap in use while a
+//! client reads a 200 MB reply (success and error, with and without a declared length). One test in its
+//! own binary, so no other test's allocations are counted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use alibabacloud_dbops::das::types::KillInstanceAllSessionRequest;
+use dbops_tests::{Reply, Server};
+use huaweicloud_dbops::das::types::DeleteProcessReqBody;
+use huaweicloud_dbops::{Error, RetryPolicy};
+
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = IN_USE.fetch_add(layout.size(), SeqCst) + layout.size();
+            PEAK.fetch_max(now, SeqCst);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(p, layout) };
+        IN_USE.fetch_sub(layout.size(), SeqCst);
+    }
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let q = unsafe { System.realloc(p, layout, new_size) };
+        if !q.is_null() {
+            if new_size > layout.size() {
+                let now = IN_USE.fetch_add(new_size - layout.size(), SeqCst) + new_size - layout.size();
+                PEAK.fetch_max(now, SeqCst);
+            } else {
+                IN_USE.fetch_sub(layout.size() - new_size, SeqCst);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const MIB: usize = 1 << 20;
+const CAP: usize = 8 * MIB;
+const REPLY: u64 = 200_000_000;
+
+/// The peak heap growth, over what was in use before, while `f` runs.
+async fn peak_growth<T>(f: impl Future<Output = T>) -> (T, usize) {
+    let base = IN_USE.load(SeqCst);
+    PEAK.store(base, SeqCst);
+    let out = f.await;
+    (out, PEAK.load(SeqCst).saturating_sub(base))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_200_mb_reply_costs_about_the_cap_in_memory() {
+    let huge = |status: u16, prefix: &[u8], declared: bool| {
+        let prefix = prefix.to_vec();
+        move |_: &dbops_tests::RawRequest, _| Reply::Huge {
+            status,
+            prefix: prefix.clone(),
+            fill: b'x',
+            len: REPLY,
+            declared,
+        }
+    };
+    // The local server shares the heap; it holds one 64 KiB block per connection, inside the margin.
+    for declared in [false, true] {
+        let ok = Server::start(huge(200, br#"{"Code":"200","Data":""#, declared)).await;
+        let ali = alibabacloud_dbops::DasClient::new(
+            alibabacloud_dbops::ClientConfig::new(alibabacloud_dbops::Credentials::new("LTAIAK", "secret"))
+                .endpoint(ok.url())
+                .allow_http(true)
+                .total_timeout(Duration::from_secs(60))
+                .max_reply_bytes(CAP),
+        )
+        .unwrap();
+        let (result, peak) = peak_growth(ali.kill_instance_all_session(KillInstanceAllSessionRequest {
+            instance_id: "r-1".into(),
+            console_context: None,
+        }))
+        .await;
+        assert!(
+            matches!(
+                result,
+                Err(Error::ReplyTooLarge {
+                    status: 200,
+                    limit: CAP
+                })
+            ),
+            "{result:?}"
+        );
+        println!(
+            "Alibaba 200 reply of 200 MB, declared length {declared}: peak heap growth {:.1} MiB (cap {} MiB)",
+            peak as f64 / MIB as f64,
+            CAP / MIB
+        );
+        assert!(peak < CAP + 4 * MIB, "peak {peak} bytes");
+
+        let err = Server::start(huge(500, br#"{"error_code":"DBS.1","error_msg":""#, declared)).await;
+        let das = huaweicloud_dbops::DasClient::new(
+            huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new(
+                "HWAK",
+                "secret",
+                "054e292c9880d4992f02c0196d3ea468",
+            ))
+            .endpoint(err.url())
+            .allow_http(true)
+            .retry(RetryPolicy::none())
+            .max_reply_bytes(CAP),
+        )
+        .unwrap();
+        let body: DeleteProcessReqBody = serde_json::from_value(
+            serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "app"}),
+        )
+        .unwrap();
+        let (result, peak) = peak_growth(das.delete_process("da304cd5bbb944de828759bc7be3d3fein01", body)).await;
+        let Err(Error::Service(e)) = &result else {
+            panic!("{result:?}")
+        };
+        assert_eq!(e.status, 500);
+        println!(
+            "Huawei 500 reply of 200 MB, declared length {declared}: peak heap growth {:.1} MiB",
+            peak as f64 / MIB as f64
+        );
+        assert!(peak < 4 * MIB, "peak {peak} bytes");
+    }
+}
