@@ -128,6 +128,84 @@ pub fn alibaba(req: &RawRequest, secret: &str) -> Result<String, Refusal> {
     Ok(credential.to_string())
 }
 
+/// The one account a test gateway serves, and how it checks every request: an IAM token alone, or an
+/// AK/SK signature (with the security token issued with the key, if any) and never both.
+#[derive(Debug, Clone, Copy)]
+pub struct HuaweiAccount {
+    pub access_key: &'static str,
+    pub secret_key: &'static str,
+    /// The security token issued with the access key: a request that carries a token must carry this
+    /// one, signed.
+    pub security_token: Option<&'static str>,
+    /// The IAM token this account accepts.
+    pub iam_token: Option<&'static str>,
+}
+
+impl HuaweiAccount {
+    /// Checks a request as the API gateway would. Any AK/SK header (`Authorization`, `X-Sdk-Date`,
+    /// `X-Security-Token`) makes it a signed request, whose signature, access key and token are all
+    /// checked; an IAM token together with any of them is refused.
+    pub fn check(&self, req: &RawRequest) -> Result<(), Refusal> {
+        let signed = ["authorization", "x-sdk-date", "x-security-token"]
+            .iter()
+            .any(|h| req.header(h).is_some());
+        match (req.header("x-auth-token"), signed) {
+            (Some(_), true) => Err("an IAM token and an AK/SK signature in one request".into()),
+            (Some(token), false) if Some(token) == self.iam_token => Ok(()),
+            (Some(_), false) => Err("unknown IAM token".into()),
+            (None, _) => {
+                let access = huawei(req, self.secret_key)?;
+                if access != self.access_key {
+                    return Err(format!("unknown access key `{access}`"));
+                }
+                check_token(req, "x-security-token", self.security_token)
+            }
+        }
+    }
+}
+
+/// The one account a test gateway serves: an AccessKey pair, and the STS token issued with it, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct AlibabaAccount {
+    pub access_key_id: &'static str,
+    pub secret: &'static str,
+    /// A request that carries a security token must carry this one, signed.
+    pub security_token: Option<&'static str>,
+}
+
+impl AlibabaAccount {
+    /// Checks a request as the API gateway would: signature, AccessKey id and token.
+    pub fn check(&self, req: &RawRequest) -> Result<(), Refusal> {
+        let id = alibaba(req, self.secret)?;
+        if id != self.access_key_id {
+            return Err(format!("unknown AccessKey id `{id}`"));
+        }
+        check_token(req, "x-acs-security-token", self.security_token)
+    }
+}
+
+/// A security token, when sent, must be the one issued and must be signed.
+fn check_token(req: &RawRequest, header: &str, issued: Option<&str>) -> Result<(), Refusal> {
+    match (req.header(header), issued) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(format!("`{header}` sent for credentials that have none")),
+        (Some(t), Some(want)) if t != want => Err(format!("`{header}` is not the token issued")),
+        (Some(_), Some(_)) => {
+            let auth = req.header("authorization").unwrap_or_default();
+            let signed = auth
+                .split("SignedHeaders=")
+                .nth(1)
+                .and_then(|rest| rest.split([',', ' ']).next())
+                .unwrap_or_default();
+            if signed.split(';').any(|n| n == header) {
+                Ok(())
+            } else {
+                Err(format!("`{header}` is not signed"))
+            }
+        }
+    }
+}
+
 /// Refuses a date not in the layout (basic `YYYYMMDDTHHMMSSZ` or extended `YYYY-MM-DDTHH:MM:SSZ`) or
 /// more than 15 minutes away from now.
 fn check_skew(date: &str, extended: bool) -> Result<(), Refusal> {

@@ -21,8 +21,13 @@ fn gateway(
     expect: impl Fn(&RawRequest) -> Result<(), String> + Send + Sync + 'static,
     script: impl Fn(usize) -> Reply + Send + Sync + 'static,
 ) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::AlibabaAccount {
+        access_key_id: AK,
+        secret,
+        security_token: Some(TOKEN),
+    };
     move |req, i| {
-        if let Err(why) = verify::alibaba(req, secret) {
+        if let Err(why) = account.check(req) {
             let body = json!({"RequestId": "R-SIG", "HostId": "das.cn-shanghai.aliyuncs.com", "Code": "SignatureDoesNotMatch", "Message": why, "Recommend": "https://api.aliyun.com/troubleshoot?q=SignatureDoesNotMatch"});
             return Reply::json(400, &body.to_string());
         }

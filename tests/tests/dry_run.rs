@@ -73,7 +73,13 @@ pub mod huawei {
     use huaweicloud_dbops::{ClientConfig, Credentials, DasClient, DdsClient};
 
     pub fn gateway() -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
-        |req, i| match verify::huawei(req, HW_SK) {
+        let account = verify::HuaweiAccount {
+            access_key: HW_AK,
+            secret_key: HW_SK,
+            security_token: Some(HW_TOKEN),
+            iam_token: None,
+        };
+        move |req, i| match account.check(req) {
             Ok(_) => Reply::json(200, "{}").with_header("X-Request-Id", &format!("hw-req-{i}")),
             Err(why) => Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string()),
         }
@@ -141,7 +147,12 @@ pub mod alibaba {
     use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, SecretString};
 
     pub fn gateway() -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
-        |req, i| match (verify::alibaba(req, ALI_SECRET), req.header("x-acs-action")) {
+        let account = verify::AlibabaAccount {
+            access_key_id: ALI_AK,
+            secret: ALI_SECRET,
+            security_token: Some(ALI_TOKEN),
+        };
+        move |req, i| match (account.check(req), req.header("x-acs-action")) {
             (Ok(_), Some("KillInstanceAllSession")) => Reply::json(
                 200,
                 &format!(r#"{{"Code":"200","RequestId":"ali-req-{i}","Success":"true"}}"#),

@@ -25,17 +25,22 @@ fn doc_delete_process_body() -> Value {
     })
 }
 
-/// A gateway: checks the signature with `secret`, then the request shape with `expect`, then answers
+/// A gateway: checks the credentials (signature with `secret`, access key, token; see
+/// [`verify::HuaweiAccount`]), then the request shape with `expect`, then answers
 /// with `script(index)`.
 fn gateway(
     secret: &'static str,
     expect: impl Fn(&RawRequest) -> Result<(), String> + Send + Sync + 'static,
     script: impl Fn(usize) -> Reply + Send + Sync + 'static,
 ) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::HuaweiAccount {
+        access_key: AK,
+        secret_key: secret,
+        security_token: Some(TOKEN),
+        iam_token: Some(TOKEN),
+    };
     move |req, i| {
-        if req.header("x-auth-token").is_none()
-            && let Err(why) = verify::huawei(req, secret)
-        {
+        if let Err(why) = account.check(req) {
             return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
         }
         if let Err(why) = expect(req) {

@@ -321,6 +321,11 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Whether a header (lowercase name) is signed: `host`, `content-type` and every `x-acs-*` header.
+pub fn signs_header(name: &str) -> bool {
+    name == "host" || name == "content-type" || name.starts_with("x-acs-")
+}
+
 /// The `Authorization` value for a request already carrying its `x-acs-*` headers. Signs `host`,
 /// `content-type` when present, and every `x-acs-*` header.
 pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &SigningKey) -> String {
@@ -329,11 +334,10 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &Sign
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(8);
     headers.push(("host", &host));
     for (name, value) in request.headers() {
-        let n = name.as_str();
-        if (n.starts_with("x-acs-") || name == reqwest::header::CONTENT_TYPE)
+        if signs_header(name.as_str())
             && let Ok(v) = value.to_str()
         {
-            headers.push((n, v));
+            headers.push((name.as_str(), v));
         }
     }
     let hashed = header_str(request.headers(), "x-acs-content-sha256").unwrap_or(EMPTY_SHA256);

@@ -95,14 +95,19 @@ pub fn sign(req: &SignableRequest<'_>, access_key_secret: &str) -> Signature {
 /// As [`sign`], with a key prepared once for many signatures.
 pub fn sign_with(req: &SignableRequest<'_>, key: &SigningKey) -> Signature {
     let (canonical, signed_headers) = canonical_request(req);
+    Signature {
+        signed_headers,
+        signature: key.sign_hex(string_to_sign(&canonical).as_bytes()),
+    }
+}
+
+/// The string to sign for a canonical request: the algorithm, then the canonical request's hash.
+pub fn string_to_sign(canonical: &str) -> String {
     let mut sts = String::with_capacity(ALGORITHM.len() + 65);
     sts.push_str(ALGORITHM);
     sts.push('\n');
     push_sha256_hex(&mut sts, canonical.as_bytes());
-    Signature {
-        signed_headers,
-        signature: key.sign_hex(sts.as_bytes()),
-    }
+    sts
 }
 
 /// Lowercase hex SHA-256 of `bytes`.

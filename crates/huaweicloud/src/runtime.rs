@@ -204,8 +204,7 @@ pub fn authorization(request: &reqwest::Request, access_key: &str, key: &Signing
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
     headers.push(("host", &host));
     for (name, value) in request.headers() {
-        if name != reqwest::header::AUTHORIZATION
-            && !name.as_str().contains('_')
+        if signs_header(name.as_str())
             && let Ok(v) = value.to_str()
         {
             headers.push((name.as_str(), v));
@@ -220,6 +219,12 @@ pub fn authorization(request: &reqwest::Request, access_key: &str, key: &Signing
         body,
     };
     signer::sign_with(&req, key, sdk_date).authorization(access_key)
+}
+
+/// Whether a header (lowercase name) is signed: every header but `Authorization` and names with `_`,
+/// which the official SDKs leave unsigned (some proxies drop such headers).
+pub fn signs_header(name: &str) -> bool {
+    name != "authorization" && !name.contains('_')
 }
 
 /// Reads Huawei Cloud error replies.
