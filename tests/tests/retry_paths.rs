@@ -1,0 +1,192 @@
+//! Every retry and timeout path of the send loop, pinned by counting attempts: each attempt is signed
+//! once, so the signing closure counts what was tried, refused connections included; the server's
+//! record counts what arrived.
+
+use std::time::{Duration, Instant};
+
+use dbops_core::http::{self, Transport};
+use dbops_core::{HttpConfig, RetryPolicy};
+use dbops_tests::{Reply, Server};
+use huaweicloud_dbops::runtime::HuaweiDialect;
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(2),
+        retry_server_errors: false,
+        retry_after_send_failures: false,
+    }
+}
+
+fn settings(retry: RetryPolicy, total: Duration) -> HttpConfig {
+    HttpConfig {
+        retry,
+        total_timeout: total,
+        attempt_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(2),
+        allow_http: true,
+        ..HttpConfig::default()
+    }
+}
+
+/// Sends one POST to `url` under `retry`; returns the attempts made (signatures), the outcome's HTTP
+/// status (or the error) and the time taken.
+async fn run(url: &str, retry: RetryPolicy, total: Duration) -> (u32, Result<u16, reqwest::Error>, Duration) {
+    let config = settings(retry, total);
+    let client = config.build_client(url).unwrap();
+    let transport: Transport = config.transport();
+    let mut request = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
+    *request.body_mut() = Some(reqwest::Body::from("{}"));
+    let mut attempts = 0;
+    let started = Instant::now();
+    let result = http::send(&client, request, &transport, &HuaweiDialect, |_| attempts += 1).await;
+    (attempts, result.map(|r| r.status().as_u16()), started.elapsed())
+}
+
+const LONG: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_up_to_the_bound() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/");
+    let (attempts, result, _) = run(&url, policy(), LONG).await;
+    let e = result.unwrap_err();
+    assert!(e.is_connect(), "{e:?}");
+    assert_eq!(attempts, 3);
+    let (attempts, _, _) = run(&url, RetryPolicy::none(), LONG).await;
+    assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn a_reset_after_sending_is_retried_only_when_opted_in() {
+    let server = Server::start(|_, _| Reply::Reset).await;
+    let (attempts, result, _) = run(&server.url(), policy(), LONG).await;
+    assert!(result.is_err());
+    assert_eq!((attempts, server.requests().len()), (1, 1));
+
+    let opted = RetryPolicy {
+        retry_after_send_failures: true,
+        ..policy()
+    };
+    let (attempts, result, _) = run(&server.url(), opted, LONG).await;
+    assert!(result.is_err());
+    assert_eq!((attempts, server.requests().len()), (3, 4));
+}
+
+#[tokio::test]
+async fn a_stalled_attempt_is_retried_only_when_opted_in() {
+    let server = Server::start(|_, _| Reply::Stall(Duration::from_secs(5))).await;
+    let mut p = policy();
+    let config = |p: RetryPolicy| HttpConfig {
+        attempt_timeout: Duration::from_millis(200),
+        ..settings(p, LONG)
+    };
+    for (opt_in, want) in [(false, 1), (true, 3)] {
+        p.retry_after_send_failures = opt_in;
+        let c = config(p.clone());
+        let client = c.build_client(&server.url()).unwrap();
+        let request = reqwest::Request::new(reqwest::Method::GET, server.url().parse().unwrap());
+        let mut attempts = 0;
+        let e = http::send(&client, request, &c.transport(), &HuaweiDialect, |_| attempts += 1)
+            .await
+            .unwrap_err();
+        assert!(e.is_timeout(), "{e:?}");
+        assert_eq!(attempts, want, "opt in: {opt_in}");
+    }
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_only_when_opted_in() {
+    let server = Server::start(|_, _| Reply::empty(503)).await;
+    let (attempts, result, _) = run(&server.url(), policy(), LONG).await;
+    assert_eq!((attempts, result.unwrap()), (1, 503));
+    let opted = RetryPolicy {
+        retry_server_errors: true,
+        ..policy()
+    };
+    let (attempts, result, _) = run(&server.url(), opted, LONG).await;
+    assert_eq!((attempts, result.unwrap()), (3, 503));
+    // A 4xx that is not throttling is never retried.
+    let bad = Server::start(|_, _| Reply::json(400, r#"{"error_code":"DBS.1"}"#)).await;
+    let opted = RetryPolicy {
+        retry_server_errors: true,
+        retry_after_send_failures: true,
+        ..policy()
+    };
+    let (attempts, result, _) = run(&bad.url(), opted, LONG).await;
+    assert_eq!((attempts, result.unwrap()), (1, 400));
+}
+
+#[tokio::test]
+async fn throttling_waits_its_retry_after_up_to_the_cap() {
+    // Retry-After 1 s, within the 2 s cap: waited for, then retried.
+    let server = Server::start(|_, i| match i {
+        0 => Reply::empty(429).with_header("retry-after", "1"),
+        _ => Reply::empty(200),
+    })
+    .await;
+    let (attempts, result, took) = run(&server.url(), policy(), LONG).await;
+    assert_eq!((attempts, result.unwrap()), (2, 200));
+    assert!(took >= Duration::from_secs(1), "{took:?}");
+
+    // Retry-After 3 s, over the cap: the throttling reply comes back at once.
+    let server = Server::start(|_, _| Reply::empty(429).with_header("retry-after", "3")).await;
+    let (attempts, result, took) = run(&server.url(), policy(), LONG).await;
+    assert_eq!((attempts, result.unwrap()), (1, 429));
+    assert!(took < Duration::from_secs(1), "{took:?}");
+
+    // Throttling without Retry-After is retried up to the bound.
+    let server = Server::start(|_, _| Reply::empty(429)).await;
+    let (attempts, result, _) = run(&server.url(), policy(), LONG).await;
+    assert_eq!((attempts, result.unwrap()), (3, 429));
+}
+
+#[tokio::test]
+async fn a_backoff_that_would_pass_the_total_timeout_is_not_started() {
+    let server = Server::start(|_, _| Reply::empty(429)).await;
+    let slow = RetryPolicy {
+        initial_backoff: Duration::from_secs(4),
+        max_backoff: Duration::from_secs(4),
+        ..policy()
+    };
+    // The backoff (2 to 4 s) cannot end within the 1.5 s total: the first reply is returned at once.
+    let (attempts, result, took) = run(&server.url(), slow.clone(), Duration::from_millis(1500)).await;
+    assert_eq!((attempts, result.unwrap()), (1, 429));
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    // With room for it, the same backoff is waited and the call retried.
+    let (attempts, result, took) = run(&server.url(), slow, Duration::from_secs(20)).await;
+    assert_eq!((attempts, result.unwrap()), (3, 429));
+    assert!(took >= Duration::from_secs(4), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_total_timeout_that_ends_during_a_later_attempt_is_a_timeout() {
+    use huaweicloud_dbops::{ClientConfig, Credentials, DasClient, Error};
+    let server = Server::start(|_, i| match i {
+        0 => Reply::empty(429),
+        _ => Reply::Stall(Duration::from_secs(10)),
+    })
+    .await;
+    let das = DasClient::new(
+        ClientConfig::new(Credentials::new("AK", "SK", "054e292c9880d4992f02c0196d3ea468"))
+            .endpoint(server.url())
+            .allow_http(true)
+            .retry(policy())
+            .attempt_timeout(Duration::from_secs(5))
+            .total_timeout(Duration::from_secs(1)),
+    )
+    .unwrap();
+    let body = serde_json::from_value(serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "a"}))
+        .unwrap();
+    let started = Instant::now();
+    let e = das.delete_process("da304cd5bbb944de828759bc7be3d3fein01", body).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(e, Error::Timeout), "{e:?}");
+    assert_eq!(server.requests().len(), 2);
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(3), "{took:?}");
+}
