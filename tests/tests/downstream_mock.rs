@@ -1,5 +1,6 @@
 //! Written as a downstream user would: start the generated mock, point a real client at it, call, and
-//! assert the mock saw the expected request. Nothing here knows the wire format by hand.
+//! assert the mock saw the expected request. One test writes the RPC wire form out by hand, to pin the
+//! generated helpers against it.
 
 use httpmock::MockServer;
 
@@ -127,4 +128,84 @@ async fn alibaba_actions_against_the_generated_mock_match_on_the_action() {
     let err = client.create_kill_instance_session_task(other).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
     task_mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn the_rpc_mock_helpers_match_the_wire_as_written_out_by_hand() {
+    use alibabacloud_dbops::das::types::{
+        CreateKillInstanceSessionTaskRequest, KillInstanceAllSessionRequest, KillInstanceAllSessionResponse,
+    };
+    use alibabacloud_dbops::mock::das::MockServerExt;
+    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, SecretString};
+
+    let task = CreateKillInstanceSessionTaskRequest {
+        instance_id: "rm-2ze8g2am97624".into(),
+        node_id: None,
+        db_user: "ops".into(),
+        db_user_password: SecretString::new("p w&="),
+        ignored_users: vec!["replicator".into(), "a \"b\"".into()],
+        kill_all_sessions: false,
+        session_ids: vec![10805639, 10805623],
+    };
+    let server = MockServer::start_async().await;
+    // The wire form written out literally, not by the encoder the helpers share with the client.
+    let literal = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/")
+            .header("x-acs-action", "CreateKillInstanceSessionTask")
+            .header("x-acs-version", "2020-01-16")
+            .query_param("InstanceId", "rm-2ze8g2am97624")
+            .query_param("DbUser", "ops")
+            .query_param("DbUserPassword", "p w&=")
+            .query_param("IgnoredUsers", r#"["replicator","a \"b\""]"#)
+            .query_param("KillAllSessions", "false")
+            .query_param("SessionIds", "[10805639,10805623]");
+        then.status(200).body(r#"{"Code":200,"Data":"t","Success":true}"#);
+    });
+    // Only the other action is mocked by the helper: a task call does not reach it.
+    let all_mock = server.kill_instance_all_session(|when, then| {
+        when.request(&KillInstanceAllSessionRequest {
+            instance_id: "rm-2ze8g2am97624".into(),
+            console_context: None,
+        });
+        then.ok(&KillInstanceAllSessionResponse {
+            success: Some("true".into()),
+            ..Default::default()
+        });
+    });
+    let client = DasClient::new(
+        ClientConfig::new(Credentials::new("id", "secret"))
+            .endpoint(server.base_url())
+            .allow_http(true),
+    )
+    .unwrap();
+    client.create_kill_instance_session_task(task.clone()).await.unwrap();
+    literal.assert_calls_async(1).await;
+    all_mock.assert_calls_async(0).await;
+
+    // The helper's matcher for this request takes exactly what the literal one took.
+    let helper = server.create_kill_instance_session_task(|when, then| {
+        when.request(&task);
+        then.ok(&alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskResponse {
+            code: Some(200),
+            data: Some("t2".into()),
+            success: Some(true),
+            ..Default::default()
+        });
+    });
+    literal.delete_async().await;
+    let reply = client.create_kill_instance_session_task(task).await.unwrap();
+    assert_eq!(reply.data.as_deref(), Some("t2"));
+    helper.assert_calls_async(1).await;
+
+    // The Redis action, same `POST /` and the same InstanceId, reaches only its own mock.
+    client
+        .kill_instance_all_session(KillInstanceAllSessionRequest {
+            instance_id: "rm-2ze8g2am97624".into(),
+            console_context: None,
+        })
+        .await
+        .unwrap();
+    all_mock.assert_calls_async(1).await;
+    helper.assert_calls_async(1).await;
 }

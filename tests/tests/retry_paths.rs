@@ -181,12 +181,19 @@ async fn a_total_timeout_that_ends_during_a_later_attempt_is_a_timeout() {
             .total_timeout(Duration::from_secs(1)),
     )
     .unwrap();
-    let body = serde_json::from_value(serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "a"}))
-        .unwrap();
+    let body =
+        serde_json::from_value(serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "a"}))
+            .unwrap();
     let started = Instant::now();
-    let e = das.delete_process("da304cd5bbb944de828759bc7be3d3fein01", body).await.unwrap_err();
+    let e = das
+        .delete_process("da304cd5bbb944de828759bc7be3d3fein01", body)
+        .await
+        .unwrap_err();
     let took = started.elapsed();
     assert!(matches!(e, Error::Timeout), "{e:?}");
     assert_eq!(server.requests().len(), 2);
-    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(3), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
 }
