@@ -263,6 +263,7 @@ where
                 let status = resp.status();
                 record_reply(&span, status, resp.headers());
                 let headers = std::mem::take(resp.headers_mut());
+                let url = resp.url().clone();
                 let body = read_error_body(resp).await.map_err(reqwest::Error::without_url)?;
                 drop(permit);
                 let throttled = dialect.is_throttling(status, &body);
@@ -275,7 +276,7 @@ where
                 let retry = !last && wait_ok && (throttled || (policy.retry_server_errors && status.is_server_error()));
                 tracing::debug!(attempt, status = status.as_u16(), throttled, retry, "error reply");
                 if !retry {
-                    return Ok(rebuild(status, headers, body));
+                    return Ok(rebuild(status, headers, body, url));
                 }
                 tokio::time::sleep(wait).await;
             }
@@ -308,6 +309,7 @@ async fn read_error_body(mut resp: reqwest::Response) -> reqwest::Result<Bytes> 
 /// The reply with its body cut off past `limit` bytes, holding `permit` until the body ends or is
 /// dropped.
 fn capped(resp: reqwest::Response, limit: usize, permit: Option<OwnedSemaphorePermit>) -> reqwest::Response {
+    let url = resp.url().clone();
     let resp: http::Response<reqwest::Body> = resp.into();
     let (parts, body) = resp.into_parts();
     let body = CappedBody {
@@ -318,7 +320,17 @@ fn capped(resp: reqwest::Response, limit: usize, permit: Option<OwnedSemaphorePe
         permit,
         done: false,
     };
-    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::wrap(body)))
+    to_reqwest(parts, reqwest::Body::wrap(body), url)
+}
+
+/// A `reqwest::Response` from its parts, with its URL kept. (Without one, reqwest parses a placeholder
+/// URL for each response, which costs more than the rest of this conversion.)
+fn to_reqwest(mut parts: http::response::Parts, body: reqwest::Body, url: Url) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt;
+    if let Ok(tagged) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(tagged.into_parts().0.extensions);
+    }
+    reqwest::Response::from(http::Response::from_parts(parts, body))
 }
 
 /// A reply body read at most `limit` bytes far; it releases its in-flight place when it ends.
@@ -459,11 +471,11 @@ fn describe(e: &reqwest::Error) -> String {
     s
 }
 
-fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes) -> reqwest::Response {
-    let mut resp = http::Response::new(body);
-    *resp.status_mut() = status;
-    *resp.headers_mut() = headers;
-    reqwest::Response::from(resp)
+fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes, url: Url) -> reqwest::Response {
+    let (mut parts, ()) = http::Response::new(()).into_parts();
+    parts.status = status;
+    parts.headers = headers;
+    to_reqwest(parts, reqwest::Body::from(body), url)
 }
 
 /// Turns what a generated method returned into this crate's result, reading error replies with the
