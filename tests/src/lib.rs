@@ -81,6 +81,13 @@ pub enum Reply {
     },
     /// Waits, then gives the reply.
     Delayed(Duration, Box<Reply>),
+    /// A 200 reply that declares `declared` body bytes, sends `sent` of them, waits `stall`, then
+    /// closes the connection.
+    Truncated {
+        declared: usize,
+        sent: usize,
+        stall: Duration,
+    },
 }
 
 impl Reply {
@@ -306,6 +313,13 @@ async fn serve(
                 if !declared {
                     stream.write_all(b"0\r\n\r\n").await?;
                 }
+            }
+            Reply::Truncated { declared, sent, stall } => {
+                let mut bytes = format!("HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\n\r\n").into_bytes();
+                bytes.resize(bytes.len() + sent, b' ');
+                stream.write_all(&bytes).await?;
+                tokio::time::sleep(stall).await;
+                return Ok(());
             }
             Reply::Stall(d) => {
                 tokio::time::sleep(d).await;

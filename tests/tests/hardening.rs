@@ -498,34 +498,37 @@ async fn a_slow_server_makes_calls_queue_not_fail() {
 }
 
 #[tokio::test]
-async fn a_success_reply_keeps_its_place_until_its_body_is_read() {
-    // With one place, a second call waits while the first reply's body is still arriving.
-    let server = Server::start(|_, i| {
-        if i == 0 {
-            Reply::Huge {
-                status: 200,
-                prefix: br#"{"Code":200,"Data":""#.to_vec(),
-                fill: b'x',
-                len: 512 << 10,
-                declared: true,
-            }
-        } else {
-            Reply::json(200, r#"{"Code":200,"Success":true}"#)
-        }
+async fn a_success_reply_keeps_its_place_until_its_body_is_done() {
+    // With one place, a second call waits while the first reply's body is still arriving: here it
+    // stalls half-way until the attempt times out.
+    let server = Server::start(|_, i| match i {
+        0 => Reply::Truncated {
+            declared: 1 << 20,
+            sent: 4096,
+            stall: Duration::from_secs(5),
+        },
+        _ => Reply::json(200, r#"{"Code":200,"Success":true}"#),
     })
     .await;
     let ali = alibabacloud_dbops::DasClient::new(
-        al_config(&server, alibabacloud_dbops::Credentials::new(AL_AK, AL_SECRET)).max_in_flight(1),
+        al_config(&server, alibabacloud_dbops::Credentials::new(AL_AK, AL_SECRET))
+            .max_in_flight(1)
+            .attempt_timeout(Duration::from_millis(800)),
     )
     .unwrap();
-    let (a, b) = tokio::join!(
-        ali.create_kill_instance_session_task(task_request(vec![1])),
-        ali.create_kill_instance_session_task(task_request(vec![2])),
-    );
-    // The first body is not JSON (it never closes its string): a decode error, after being read whole.
-    assert!(matches!(a, Err(Error::Decode { .. })), "{a:?}");
+    let started = Instant::now();
+    let second = async {
+        let r = ali.create_kill_instance_session_task(task_request(vec![2])).await;
+        (r, started.elapsed())
+    };
+    let (a, (b, b_done)) = tokio::join!(ali.create_kill_instance_session_task(task_request(vec![1])), second);
+    assert!(matches!(a, Err(Error::Timeout)), "{a:?}");
     b.unwrap();
-    assert_eq!(server.max_open_connections(), 1);
+    assert!(
+        b_done >= Duration::from_millis(700),
+        "the second call went out after {b_done:?}"
+    );
+    assert_eq!(server.requests().len(), 2);
 }
 
 async fn futures_join<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
