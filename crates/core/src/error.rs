@@ -177,6 +177,12 @@ impl std::error::Error for Error {
     }
 }
 
+impl From<Violation> for Error {
+    fn from(v: Violation) -> Self {
+        Error::InvalidRequest(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,11 +204,5 @@ mod tests {
         assert_eq!(e.request_id.unwrap(), "r".repeat(MAX_FIELD_CHARS));
         assert_eq!(e.recommend.as_deref(), Some("x"));
         assert_eq!(e.host_id, None);
-    }
-}
-
-impl From<Violation> for Error {
-    fn from(v: Violation) -> Self {
-        Error::InvalidRequest(v)
     }
 }

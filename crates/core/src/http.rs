@@ -184,13 +184,6 @@ pub struct Transport {
     max_reply_bytes: usize,
 }
 
-impl Transport {
-    /// The retry policy.
-    pub fn retry(&self) -> &RetryPolicy {
-        &self.retry
-    }
-}
-
 /// How a provider reads its replies.
 pub trait Dialect: Sync {
     /// Whether a non-success reply means "throttled".
