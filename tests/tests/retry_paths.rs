@@ -197,3 +197,28 @@ async fn a_total_timeout_that_ends_during_a_later_attempt_is_a_timeout() {
         "{took:?}"
     );
 }
+
+#[tokio::test]
+async fn backoff_doubles_from_one_attempt_to_the_next() {
+    // Waits of 100, 200, 400 and 800 ms halved-plus-jitter: 750 ms at least over five attempts. (Waits
+    // that did not grow would sum to at most 500 ms.)
+    let growing = RetryPolicy {
+        max_attempts: 5,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(10),
+        ..policy()
+    };
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (attempts, result, took) = run(&format!("http://127.0.0.1:{port}/"), growing.clone(), LONG).await;
+    assert!(result.is_err());
+    assert_eq!(attempts, 5);
+    assert!(took >= Duration::from_millis(740), "refused connections: {took:?}");
+
+    let server = Server::start(|_, _| Reply::empty(429)).await;
+    let (attempts, result, took) = run(&server.url(), growing, LONG).await;
+    assert_eq!((attempts, result.unwrap()), (5, 429));
+    assert!(took >= Duration::from_millis(740), "throttling: {took:?}");
+}
