@@ -198,10 +198,25 @@ async fn a_total_timeout_that_ends_during_a_later_attempt_is_a_timeout() {
     );
 }
 
+/// The gaps between successive attempts' signing times under `retry`.
+async fn gaps(url: &str, retry: RetryPolicy) -> Vec<Duration> {
+    let config = settings(retry, LONG);
+    let client = config.build_client(url).unwrap();
+    let request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+    let mut times = Vec::new();
+    let _ = http::send(&client, request, &config.transport(), &HuaweiDialect, |_| {
+        times.push(Instant::now())
+    })
+    .await;
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
 #[tokio::test]
 async fn backoff_doubles_from_one_attempt_to_the_next() {
-    // Waits of 100, 200, 400 and 800 ms halved-plus-jitter: 750 ms at least over five attempts. (Waits
-    // that did not grow would sum to at most 500 ms.)
+    // Before attempt k+1 the wait is half fixed, half random, of 100 ms × 2^(k-1): at least
+    // 50 ms × 2^(k-1), at most twice that. A wait that did not grow (the same index twice, or one
+    // behind) would stay at or below that minimum at every gap; with the doubling, all four gaps
+    // landing within 10 ms of their minimum has a chance of about one in a million.
     let growing = RetryPolicy {
         max_attempts: 5,
         initial_backoff: Duration::from_millis(100),
@@ -212,13 +227,22 @@ async fn backoff_doubles_from_one_attempt_to_the_next() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let (attempts, result, took) = run(&format!("http://127.0.0.1:{port}/"), growing.clone(), LONG).await;
-    assert!(result.is_err());
-    assert_eq!(attempts, 5);
-    assert!(took >= Duration::from_millis(740), "refused connections: {took:?}");
-
     let server = Server::start(|_, _| Reply::empty(429)).await;
-    let (attempts, result, took) = run(&server.url(), growing, LONG).await;
-    assert_eq!((attempts, result.unwrap()), (5, 429));
-    assert!(took >= Duration::from_millis(740), "throttling: {took:?}");
+    for (what, url) in [
+        ("refused", format!("http://127.0.0.1:{port}/")),
+        ("throttled", server.url()),
+    ] {
+        let gaps = gaps(&url, growing.clone()).await;
+        assert_eq!(gaps.len(), 4, "{what}");
+        for (k, gap) in gaps.iter().enumerate() {
+            let min = Duration::from_millis(50 << k);
+            assert!(*gap >= min, "{what}: wait {k} of {gap:?} is under {min:?}");
+        }
+        assert!(
+            gaps.iter()
+                .enumerate()
+                .any(|(k, gap)| *gap > Duration::from_millis((50 << k) + 10)),
+            "{what}: no wait grew past its minimum: {gaps:?}"
+        );
+    }
 }
