@@ -81,13 +81,16 @@ pub enum Reply {
     },
     /// Waits, then gives the reply.
     Delayed(Duration, Box<Reply>),
-    /// A 200 reply that declares `declared` body bytes, sends `sent` of them, waits `stall`, then
-    /// closes the connection.
+    /// A reply that declares `declared` body bytes, sends `sent` of them, waits `stall`, then closes
+    /// the connection.
     Truncated {
+        status: u16,
         declared: usize,
         sent: usize,
         stall: Duration,
     },
+    /// A reply whose body is sent chunked, `chunk` bytes a chunk.
+    Chunked { status: u16, body: Vec<u8>, chunk: usize },
 }
 
 impl Reply {
@@ -289,7 +292,8 @@ async fn serve(
                     reason(status)
                 );
                 stream.write_all(head.as_bytes()).await?;
-                const CHUNK: usize = 64 << 10;
+                // Not a divisor of the clients' 64 KiB error-reply cap, so reads never land on it exactly.
+                const CHUNK: usize = 60_000;
                 let mut block = prefix;
                 let mut left = len;
                 loop {
@@ -314,8 +318,31 @@ async fn serve(
                     stream.write_all(b"0\r\n\r\n").await?;
                 }
             }
-            Reply::Truncated { declared, sent, stall } => {
-                let mut bytes = format!("HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\n\r\n").into_bytes();
+            Reply::Chunked { status, body, chunk } => {
+                let mut bytes = format!(
+                    "HTTP/1.1 {status} {}\r\ntransfer-encoding: chunked\r\n\r\n",
+                    reason(status)
+                )
+                .into_bytes();
+                for part in body.chunks(chunk.max(1)) {
+                    bytes.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                    bytes.extend_from_slice(part);
+                    bytes.extend_from_slice(b"\r\n");
+                }
+                bytes.extend_from_slice(b"0\r\n\r\n");
+                stream.write_all(&bytes).await?;
+            }
+            Reply::Truncated {
+                status,
+                declared,
+                sent,
+                stall,
+            } => {
+                let mut bytes = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-length: {declared}\r\n\r\n",
+                    reason(status)
+                )
+                .into_bytes();
                 bytes.resize(bytes.len() + sent, b' ');
                 stream.write_all(&bytes).await?;
                 tokio::time::sleep(stall).await;

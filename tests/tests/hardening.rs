@@ -503,6 +503,7 @@ async fn a_success_reply_keeps_its_place_until_its_body_is_done() {
     // stalls half-way until the attempt times out.
     let server = Server::start(|_, i| match i {
         0 => Reply::Truncated {
+            status: 200,
             declared: 1 << 20,
             sent: 4096,
             stall: Duration::from_secs(5),
@@ -640,6 +641,57 @@ async fn server_messages_are_shortened_and_huge_error_replies_are_not_read() {
     let Error::Service(s) = &e else { panic!("{e:?}") };
     assert_eq!((s.status, s.code.as_deref(), s.message.as_deref()), (500, None, None));
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn error_replies_are_read_up_to_exactly_the_cap() {
+    use dbops_core::http::MAX_ERROR_REPLY_BYTES;
+    // A JSON error body of exactly the cap, declared and chunked: read, code and all.
+    let head = r#"{"error_code":"DBS.7","error_msg":""#;
+    let mut exact = head.as_bytes().to_vec();
+    exact.resize(MAX_ERROR_REPLY_BYTES - 2, b'm');
+    exact.extend_from_slice(br#""}"#);
+    let over = [&exact[..1], &exact[..]].concat();
+    let (a, b, c) = (exact.clone(), exact.clone(), over.clone());
+    let server = Server::start(move |_, i| match i {
+        0 => Reply::Http {
+            status: 500,
+            headers: vec![],
+            body: a.clone(),
+        },
+        1 => Reply::Chunked {
+            status: 500,
+            body: b.clone(),
+            chunk: 1000,
+        },
+        2 => Reply::Chunked {
+            status: 500,
+            body: c.clone(),
+            chunk: 1000,
+        },
+        // Declared past the cap, then nothing: not waited for.
+        _ => Reply::Truncated {
+            status: 500,
+            declared: MAX_ERROR_REPLY_BYTES + 1,
+            sent: 0,
+            stall: Duration::from_secs(10),
+        },
+    })
+    .await;
+    let das = DasClient::new(
+        hw_config(&server, huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT))
+            .retry(RetryPolicy::none())
+            .attempt_timeout(Duration::from_secs(3)),
+    )
+    .unwrap();
+    for want in [Some("DBS.7"), Some("DBS.7"), None] {
+        let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+        assert_eq!((e.status(), e.code()), (Some(500), want), "{e:?}");
+    }
+    let started = Instant::now();
+    let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (Some(500), None), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
 }
 
 #[test]
