@@ -644,6 +644,81 @@ async fn server_messages_are_shortened_and_huge_error_replies_are_not_read() {
 }
 
 #[tokio::test]
+async fn success_replies_are_read_up_to_exactly_the_cap_and_a_longer_declared_one_not_at_all() {
+    let body = br#"{"Code":"200","Data":"xx","Success":"true"}"#.to_vec();
+    let limit = body.len();
+    let (declared, chunked) = (body.clone(), body.clone());
+    let server = Server::start(move |_, i| match i {
+        0 => Reply::Http {
+            status: 200,
+            headers: vec![],
+            body: declared.clone(),
+        },
+        1 => Reply::Chunked {
+            status: 200,
+            body: chunked.clone(),
+            chunk: 7,
+        },
+        // One byte more is declared, and nothing sent: refused without waiting for the body.
+        _ => Reply::Truncated {
+            status: 200,
+            declared: limit + 1,
+            sent: 0,
+            stall: Duration::from_secs(10),
+        },
+    })
+    .await;
+    let ali = alibabacloud_dbops::DasClient::new(
+        al_config(&server, alibabacloud_dbops::Credentials::new(AL_AK, AL_SECRET))
+            .max_reply_bytes(limit)
+            .attempt_timeout(Duration::from_secs(3)),
+    )
+    .unwrap();
+    let call = || {
+        ali.kill_instance_all_session(KillInstanceAllSessionRequest {
+            instance_id: "r-1".into(),
+            console_context: None,
+        })
+    };
+    assert_eq!(call().await.unwrap().data.as_deref(), Some("xx"));
+    assert_eq!(call().await.unwrap().data.as_deref(), Some("xx"));
+    let started = Instant::now();
+    let e = call().await.unwrap_err();
+    assert!(
+        matches!(e, Error::ReplyTooLarge { status: 200, limit: l } if l == limit),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_reply_read_to_its_end_frees_its_place_while_still_held() {
+    let server = Server::start(|_, _| Reply::json(200, r#"{"ok":true}"#)).await;
+    let config = dbops_core::HttpConfig {
+        max_in_flight: 1,
+        allow_http: true,
+        ..Default::default()
+    };
+    let client = config.build_client(&server.url()).unwrap();
+    let transport = config.transport();
+    let request = || reqwest::Request::new(reqwest::Method::GET, server.url().parse().unwrap());
+    let dialect = huaweicloud_dbops::runtime::HuaweiDialect;
+    let mut first = dbops_core::http::send(&client, request(), &transport, &dialect, |_| {})
+        .await
+        .unwrap();
+    while first.chunk().await.unwrap().is_some() {}
+    // `first` is still alive; its body has ended, so the one place is free again.
+    let second = tokio::time::timeout(
+        Duration::from_secs(2),
+        dbops_core::http::send(&client, request(), &transport, &dialect, |_| {}),
+    )
+    .await
+    .expect("the second request waited for the first reply's place");
+    assert_eq!(second.unwrap().status(), 200);
+    drop(first);
+}
+
+#[tokio::test]
 async fn error_replies_are_read_up_to_exactly_the_cap() {
     use dbops_core::http::MAX_ERROR_REPLY_BYTES;
     // A JSON error body of exactly the cap, declared and chunked: read, code and all.
