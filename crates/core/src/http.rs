@@ -636,6 +636,51 @@ pub fn call_span(provider: &str, service: &str, operation: &str, host: &str) -> 
 mod tests {
     use super::*;
 
+    fn capped_body(bytes: &'static [u8], limit: usize) -> CappedBody {
+        CappedBody {
+            inner: reqwest::Body::from(bytes),
+            left: limit,
+            limit,
+            status: 200,
+            permit: Some(Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap()),
+            done: false,
+        }
+    }
+
+    fn poll(body: &mut CappedBody) -> Poll<Option<Result<http_body::Frame<Bytes>, String>>> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        http_body::Body::poll_frame(Pin::new(body), &mut cx).map(|f| f.map(|r| r.map_err(|e| e.to_string())))
+    }
+
+    #[test]
+    fn a_capped_body_passes_its_bytes_length_and_end_through_and_frees_its_place_at_the_end() {
+        use http_body::Body as _;
+        let mut body = capped_body(b"abc", 3);
+        assert!(!body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(3));
+        let Poll::Ready(Some(Ok(frame))) = poll(&mut body) else {
+            panic!("a data frame")
+        };
+        assert_eq!(frame.into_data().unwrap(), &b"abc"[..]);
+        assert!(body.permit.is_some());
+        assert!(matches!(poll(&mut body), Poll::Ready(None)));
+        assert!(body.permit.is_none(), "the place is freed when the body ends");
+        assert!(body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(0));
+        assert!(matches!(poll(&mut body), Poll::Ready(None)));
+
+        let empty = capped_body(b"", 3);
+        assert!(empty.is_end_stream());
+
+        let mut over = capped_body(b"abcd", 3);
+        let Poll::Ready(Some(Err(e))) = poll(&mut over) else {
+            panic!("an error")
+        };
+        assert_eq!(e, "the reply is larger than 3 bytes");
+        assert!(over.permit.is_none());
+        assert!(matches!(poll(&mut over), Poll::Ready(None)));
+    }
+
     #[test]
     fn a_copy_carries_method_url_headers_version_body_and_timeout() {
         let mut r = reqwest::Request::new(reqwest::Method::POST, "http://h:8/p?q=1".parse().unwrap());
