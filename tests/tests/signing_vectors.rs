@@ -58,6 +58,15 @@ impl Case {
             .collect()
     }
 
+    /// The request's headers that the runtime's rule `signs` (given lowercase names) signs.
+    fn signed_headers(&self, signs: fn(&str) -> bool) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| signs(&k.to_ascii_lowercase()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -163,13 +172,7 @@ fn huawei_vectors() {
         let date = case.header("x-sdk-date").unwrap();
         let query = case.query();
         let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        // The headers the runtime signs, by its rule (names with `_` are left out).
-        let headers: Vec<(&str, &str)> = case
-            .headers
-            .iter()
-            .filter(|(k, _)| signs_header(&k.to_ascii_lowercase()))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let headers = case.signed_headers(signs_header);
         let req = SignableRequest {
             method: &case.method,
             path: case.path(),
@@ -210,12 +213,7 @@ fn alibaba_vectors() {
         case.check_published();
         let query = case.query();
         let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let headers: Vec<(&str, &str)> = case
-            .headers
-            .iter()
-            .filter(|(k, _)| signs_header(&k.to_ascii_lowercase()))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let headers = case.signed_headers(signs_header);
         let hashed = hex_sha256(&case.body);
         // Decoded pairs, canonicalized by the signer; and the query exactly as sent.
         for query in [Query::Pairs(&query), Query::Canonical(case.raw_query())] {
