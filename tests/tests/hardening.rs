@@ -367,6 +367,33 @@ async fn oversized_requests_are_refused_naming_the_field_and_the_limit() {
     assert!(server.requests().is_empty());
 }
 
+#[tokio::test]
+async fn a_url_of_exactly_the_http_stack_limit_is_sent_and_one_byte_more_is_refused() {
+    use dbops_core::encode::MAX_URL_BYTES;
+    let server = Server::start(|_, _| Reply::json(200, r#"{"Code":"200","Success":"true"}"#)).await;
+    let ali = alibabacloud_dbops::DasClient::new(al_config(
+        &server,
+        alibabacloud_dbops::Credentials::new(AL_AK, AL_SECRET),
+    ))
+    .unwrap();
+    // `{endpoint}/?InstanceId={id}`: the id fills the URL up to the limit.
+    let fill = MAX_URL_BYTES - format!("{}/?InstanceId=", server.url()).len();
+    let call = |len: usize| {
+        ali.kill_instance_all_session(KillInstanceAllSessionRequest {
+            instance_id: "r".repeat(len),
+            console_context: None,
+        })
+    };
+    call(fill).await.unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(format!("{}{}", server.url(), reqs[0].target).len(), MAX_URL_BYTES);
+    let e = call(fill + 1).await.unwrap_err();
+    let Error::InvalidRequest(v) = &e else { panic!("{e:?}") };
+    assert_eq!(v.field, "InstanceId");
+    assert_eq!(server.requests().len(), 1);
+}
+
 // 5. Throttling that cannot wait within the total timeout.
 
 #[tokio::test]

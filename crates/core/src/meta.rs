@@ -703,6 +703,31 @@ mod tests {
     }
 
     #[test]
+    fn classes_with_dashes_escapes_and_reversed_ranges_match_as_the_regex_engine_does() {
+        // Whichever path a pattern takes, it matches what the ECMAScript engine matches; a pattern the
+        // engine refuses matches nothing.
+        let patterns = [
+            "^[a\\d]{2}$",
+            "^[-a]{2}$",
+            "^[a-]{2}$",
+            "^[a-c-]{2}$",
+            "^[z-a]{0,1}$",
+            "^[a-a]{1,2}$",
+            "^[!-#]{1}$",
+        ];
+        let inputs = [
+            "", "a", "aa", "a1", "1a", "-a", "a-", "--", "b-", "d", "ad", "\\d", "!", "\"", "#", "$",
+        ];
+        for p in patterns {
+            let engine = regress::Regex::new(p).ok();
+            for s in inputs {
+                let want = engine.as_ref().is_some_and(|re| re.find(s).is_some());
+                assert_eq!(Pattern::new(p).matches(s), want, "{p} on {s:?}");
+            }
+        }
+    }
+
+    #[test]
     fn other_patterns_go_to_the_regex_engine() {
         for p in ["^a|b$", "[a-z]{2}", "^[a-z]{1,2}[a-z]$", "^\\d{3}$", "^[^a]$", "^a+$"] {
             assert!(parse_runs(p).is_none(), "{p}");
