@@ -648,6 +648,160 @@ mod tests {
         }
     }
 
+    /// Integers and integer lists, as the RPC bodies hold them.
+    struct Numbers {
+        n: Option<i64>,
+        ns: Vec<i64>,
+        text: Option<String>,
+    }
+
+    impl Fields for Numbers {
+        fn names(&self) -> &'static [&'static str] {
+            &["n", "ns", "text"]
+        }
+        fn field(&self, name: &str) -> Option<Field<'_>> {
+            match name {
+                "n" => self.n.map(Field::Int),
+                "ns" => Some(Field::Ints(&self.ns)),
+                "text" => self.text.as_deref().map(Field::Str),
+                _ => None,
+            }
+        }
+    }
+
+    static NUMBER_RULES: [Rule; 9] = [
+        Rule {
+            loc: Loc::Body(""),
+            each: false,
+            check: Check::AtLeastOneOf(&["ns"]),
+        },
+        Rule {
+            loc: Loc::Body("n"),
+            each: false,
+            check: Check::Minimum(1),
+        },
+        Rule {
+            loc: Loc::Body("n"),
+            each: false,
+            check: Check::Maximum(9),
+        },
+        Rule {
+            loc: Loc::Body("ns"),
+            each: true,
+            check: Check::Minimum(0),
+        },
+        Rule {
+            loc: Loc::Body("ns"),
+            each: true,
+            check: Check::Maximum(99),
+        },
+        Rule {
+            loc: Loc::Body("ns"),
+            each: false,
+            check: Check::MinItems(1),
+        },
+        Rule {
+            loc: Loc::Body("ns"),
+            each: false,
+            check: Check::MaxItems(2),
+        },
+        Rule {
+            loc: Loc::Body("text"),
+            each: false,
+            check: Check::IntegerText { min: 0, max: 9 },
+        },
+        Rule {
+            loc: Loc::Query("q"),
+            each: false,
+            check: Check::MaxLength(2),
+        },
+    ];
+    static NUMBERS: Operation = Operation {
+        name: "Numbers",
+        id: "numbers",
+        method: "POST",
+        path: "/",
+        rpc_action: Some("Numbers"),
+        rules: &NUMBER_RULES,
+        secrets: &[],
+    };
+
+    #[test]
+    fn integer_rules_item_counts_and_query_rules() {
+        let headers = reqwest::header::HeaderMap::new();
+        let run = |n: Option<i64>, ns: &[i64], text: Option<&str>, query: &[(&str, &str)]| {
+            let body = Numbers {
+                n,
+                ns: ns.to_vec(),
+                text: text.map(str::to_string),
+            };
+            NUMBERS
+                .validate(&RequestView {
+                    path: "/",
+                    query,
+                    headers: &headers,
+                    body: Some(&body),
+                })
+                .err()
+                .map(|v| (v.field, v.rule))
+        };
+        let v = |f: &str, r: &str| Some((f.to_string(), r.to_string()));
+        assert_eq!(
+            run(Some(1), &[0, 99], Some("9"), &[("q", "ab"), ("other", "long value")]),
+            None
+        );
+        assert_eq!(run(Some(9), &[5], Some("0"), &[]), None);
+        assert_eq!(
+            run(None, &[], None, &[]),
+            v("ns", "at least one of ns must be given and non-empty")
+        );
+        assert_eq!(run(Some(0), &[1], None, &[]), v("n", "must be at least 1"));
+        assert_eq!(run(Some(10), &[1], None, &[]), v("n", "must be at most 9"));
+        assert_eq!(run(None, &[1, -1], None, &[]), v("ns[1]", "must be at least 0"));
+        assert_eq!(run(None, &[100], None, &[]), v("ns[0]", "must be at most 99"));
+        assert_eq!(run(None, &[1, 2, 3], None, &[]), v("ns", "must hold at most 2 items"));
+        for bad in ["+5", " 5", "5 ", "10", "-1", "", "0x1"] {
+            assert_eq!(
+                run(None, &[1], Some(bad), &[]),
+                v("text", "must be the decimal text of an integer from 0 to 9"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            run(None, &[1], None, &[("q", "abc")]),
+            v("q", "must be at most 2 characters long")
+        );
+    }
+
+    #[test]
+    fn min_items_counts_string_and_integer_lists() {
+        static RULES: [Rule; 1] = [Rule {
+            loc: Loc::Body("ns"),
+            each: false,
+            check: Check::MinItems(2),
+        }];
+        let op = Operation {
+            rules: &RULES,
+            ..NUMBERS
+        };
+        let headers = reqwest::header::HeaderMap::new();
+        for (ns, ok) in [(vec![1], false), (vec![1, 2], true)] {
+            let body = Numbers {
+                n: None,
+                ns,
+                text: None,
+            };
+            let got = op.validate(&RequestView {
+                path: "/",
+                query: &[],
+                headers: &headers,
+                body: Some(&body),
+            });
+            assert_eq!(got.is_ok(), ok);
+        }
+        assert_eq!(format!("{:?}", Pattern::new("^a$")), "Pattern(\"^a$\")");
+    }
+
     #[test]
     fn path_parameters_are_found_from_the_end() {
         let t = "/v3/{project_id}/instances/{instance_id}/process";
