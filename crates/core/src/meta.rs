@@ -803,6 +803,35 @@ mod tests {
     }
 
     #[test]
+    fn path_values_are_checked_decoded() {
+        static RULES: [Rule; 1] = [Rule {
+            loc: Loc::Path("id"),
+            each: false,
+            check: Check::MaxLength(2),
+        }];
+        let op = Operation {
+            rules: &RULES,
+            path: "/v1/{id}/things",
+            ..NUMBERS
+        };
+        let headers = reqwest::header::HeaderMap::new();
+        let check = |path| {
+            op.validate(&RequestView {
+                path,
+                query: &[],
+                headers: &headers,
+                body: None,
+            })
+        };
+        // Two characters, twelve bytes once encoded.
+        assert_eq!(check("/v1/%C3%A9%C3%A9/things"), Ok(()));
+        assert_eq!(
+            check("/v1/abc/things"),
+            Err(Violation::new("id", "must be at most 2 characters long"))
+        );
+    }
+
+    #[test]
     fn path_parameters_are_found_from_the_end() {
         let t = "/v3/{project_id}/instances/{instance_id}/process";
         assert_eq!(
