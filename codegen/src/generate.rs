@@ -50,12 +50,18 @@ pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -
         #meta
     };
     let mut file = parse_file(spec, tokens)?;
-    syn::visit_mut::VisitMut::visit_file_mut(
-        &mut PathSegments {
-            ops: &prepared.operations,
-        },
-        &mut file,
-    );
+    let mut segments = PathSegments {
+        ops: &prepared.operations,
+        unmatched: None,
+    };
+    syn::visit_mut::VisitMut::visit_file_mut(&mut segments, &mut file);
+    if let Some(format) = segments.unmatched {
+        return Err(SpecError::new(
+            &spec.file,
+            "/paths",
+            format!("no path template of the spec gives progenitor's URL `{format}`"),
+        ));
+    }
     Ok(render(spec, spec_rel, &file))
 }
 
@@ -66,6 +72,8 @@ pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -
 /// segment, or an invalid-request error naming the parameter, before anything is built.
 struct PathSegments<'a> {
     ops: &'a [OperationMeta],
+    /// A `format!` string no template gives (the parameters could not be named): a generator error.
+    unmatched: Option<String>,
 }
 
 impl PathSegments<'_> {
@@ -89,7 +97,7 @@ impl PathSegments<'_> {
 
     /// For `let url = format!(…, encode_path(&p.to_string()), …);`: the checks to put before it, with
     /// the macro's arguments rewritten to use their results.
-    fn rewrite(&self, stmt: &mut syn::Stmt) -> Vec<syn::Stmt> {
+    fn rewrite(&mut self, stmt: &mut syn::Stmt) -> Vec<syn::Stmt> {
         use syn::punctuated::Punctuated;
         let syn::Stmt::Local(local) = stmt else {
             return Vec::new();
@@ -116,7 +124,17 @@ impl PathSegments<'_> {
             })) => s.value(),
             _ => return Vec::new(),
         };
-        let names = self.names(&format).unwrap_or_default();
+        let encodes = |arg: &syn::Expr| {
+            matches!(arg, syn::Expr::Call(call)
+                if matches!(&*call.func, syn::Expr::Path(f) if f.path.is_ident("encode_path")))
+        };
+        if !args.iter().any(encodes) {
+            return Vec::new();
+        }
+        let Some(names) = self.names(&format) else {
+            self.unmatched = Some(format);
+            return Vec::new();
+        };
         let mut checks = Vec::new();
         for arg in args.iter_mut() {
             let syn::Expr::Call(call) = arg else { continue };
@@ -124,11 +142,10 @@ impl PathSegments<'_> {
             if !func.path.is_ident("encode_path") {
                 continue;
             }
-            let Some(value) = call.args.first() else { continue };
-            let name = names
-                .get(checks.len())
-                .cloned()
-                .unwrap_or_else(|| quote!(#value).to_string());
+            let (Some(value), Some(name)) = (call.args.first(), names.get(checks.len())) else {
+                self.unmatched = Some(format);
+                return Vec::new();
+            };
             let ident = format_ident!("__path_param_{}", checks.len());
             checks.push(syn::parse_quote! {
                 let #ident = dbops_core::encode::path_param(#name, #value)

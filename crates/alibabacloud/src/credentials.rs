@@ -69,9 +69,11 @@ impl Credentials {
     /// Refuses credentials that cannot be used: an empty secret, or an AccessKey id or security token
     /// that cannot travel in a header. The error names the credential, never its value.
     pub(crate) fn check(&self) -> Result<(), Error> {
-        use dbops_core::secret::{check_header_credential, check_non_empty};
+        use dbops_core::secret::check_header_credential;
         check_header_credential("AccessKey id", self.access_key_id.expose())?;
-        check_non_empty("AccessKey secret", if self.secret_is_blank { "" } else { "set" })?;
+        if self.secret_is_blank {
+            return Err(Error::Config("credential AccessKey secret is empty".into()));
+        }
         if let Some(token) = &self.security_token {
             check_header_credential("security token", token.expose())?;
         }

@@ -334,7 +334,9 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &Sign
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(8);
     headers.push(("host", &host));
     for (name, value) in request.headers() {
-        if signs_header(name.as_str())
+        // `host` is signed as the URL names it (above), which is what the HTTP stack sends.
+        if name != reqwest::header::HOST
+            && signs_header(name.as_str())
             && let Ok(v) = value.to_str()
         {
             headers.push((name.as_str(), v));
