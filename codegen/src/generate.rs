@@ -1,15 +1,15 @@
-//! Runs progenitor on a prepared spec and adds what the runtime needs: the operation table with its local
-//! rules, a field reader (`dbops_core::meta::Fields`) per request-body type so the rules and the RPC
-//! query read typed values rather than JSON, and the glue that routes every request through the provider
-//! runtime (validation, signing, retries). The output is formatted and stamped with the spec it came from.
+//! Runs progenitor on a prepared spec for what it does well (the types of every schema, with serde and
+//! typify builders, and the REST mock helpers) and adds the operation layer it cannot express (see
+//! [`crate::ops`]): one fluent builder per operation over the provider runtime, generated checks, and
+//! the wire form per API style. The output is formatted and stamped with the spec it came from.
 
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use quote::{format_ident, quote};
 
 use crate::error::SpecError;
 use crate::load::Spec;
-use crate::transform::{BodyMeta, Check, FieldKind, Loc, OperationMeta, Prepared};
+use crate::transform::Prepared;
 
 /// The do-not-edit header of every generated file.
 pub fn header(spec_rel: &str, sha256: Option<&str>) -> String {
@@ -28,8 +28,6 @@ fn settings(prepared: &Prepared) -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_hooks(HooksMode::Expected)
-        .with_inner_type(quote!(crate::runtime::Runtime))
         .with_derive("schemars::JsonSchema");
     if prepared.has_secrets {
         settings.with_replacement("SecretString", "crate::SecretString", std::iter::empty());
@@ -44,131 +42,20 @@ pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -
     let client = generator
         .generate_tokens(&prepared.openapi)
         .map_err(|e| SpecError::new(&spec.file, "", format!("progenitor rejected the spec: {e}")))?;
-    let meta = meta_tokens(target, prepared);
+    // Progenitor's types module is kept; its client is not (the generator writes the operation layer).
+    let progenitor_file = parse_file(spec, client)?;
+    let types = progenitor_file
+        .items
+        .into_iter()
+        .find(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"))
+        .ok_or_else(|| SpecError::new(&spec.file, "", "progenitor generated no types module"))?;
+    let layer = crate::ops::service_tokens(spec, target, prepared)?;
     let tokens = quote! {
-        #client
-        #meta
+        #types
+        #layer
     };
-    let mut file = parse_file(spec, tokens)?;
-    let mut segments = PathSegments {
-        ops: &prepared.operations,
-        unmatched: None,
-    };
-    syn::visit_mut::VisitMut::visit_file_mut(&mut segments, &mut file);
-    if let Some(format) = segments.unmatched {
-        return Err(SpecError::new(
-            &spec.file,
-            "/paths",
-            format!("no path template of the spec gives progenitor's URL `{format}`"),
-        ));
-    }
+    let file = parse_file(spec, tokens)?;
     Ok(render(spec, spec_rel, &file))
-}
-
-/// Rewrites how progenitor puts path parameters into URLs. Progenitor's `encode_path` leaves `\` as it
-/// is (which a URL parser reads as `/`) and cannot refuse the dot segments `.` and `..` (which a URL
-/// parser resolves away, moving the request to another path). Before each `let url = format!(…)`,
-/// every path parameter is checked and encoded by `dbops_core::encode::path_param`: exactly one path
-/// segment, or an invalid-request error naming the parameter, before anything is built.
-struct PathSegments<'a> {
-    ops: &'a [OperationMeta],
-    /// A `format!` string no template gives (the parameters could not be named): a generator error.
-    unmatched: Option<String>,
-}
-
-impl PathSegments<'_> {
-    /// The template's parameter names, for the `format!` string progenitor wrote for it.
-    fn names(&self, format: &str) -> Option<Vec<String>> {
-        self.ops.iter().find_map(|op| {
-            let mut fmt = String::from("{}");
-            let mut names = Vec::new();
-            let mut rest = op.path.as_str();
-            while let Some(open) = rest.find('{') {
-                let close = open + rest[open..].find('}')?;
-                fmt.push_str(&rest[..open]);
-                fmt.push_str("{}");
-                names.push(rest[open + 1..close].to_string());
-                rest = &rest[close + 1..];
-            }
-            fmt.push_str(rest);
-            (fmt == format).then_some(names)
-        })
-    }
-
-    /// For `let url = format!(…, encode_path(&p.to_string()), …);`: the checks to put before it, with
-    /// the macro's arguments rewritten to use their results.
-    fn rewrite(&mut self, stmt: &mut syn::Stmt) -> Vec<syn::Stmt> {
-        use syn::punctuated::Punctuated;
-        let syn::Stmt::Local(local) = stmt else {
-            return Vec::new();
-        };
-        let syn::Pat::Ident(pat) = &local.pat else {
-            return Vec::new();
-        };
-        let Some(init) = &mut local.init else { return Vec::new() };
-        let syn::Expr::Macro(mac) = &mut *init.expr else {
-            return Vec::new();
-        };
-        if pat.ident != "url" || !mac.mac.path.is_ident("format") {
-            return Vec::new();
-        }
-        let Ok(mut args) = mac
-            .mac
-            .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
-        else {
-            return Vec::new();
-        };
-        let format = match args.first() {
-            Some(syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s), ..
-            })) => s.value(),
-            _ => return Vec::new(),
-        };
-        let encodes = |arg: &syn::Expr| {
-            matches!(arg, syn::Expr::Call(call)
-                if matches!(&*call.func, syn::Expr::Path(f) if f.path.is_ident("encode_path")))
-        };
-        if !args.iter().any(encodes) {
-            return Vec::new();
-        }
-        let Some(names) = self.names(&format) else {
-            self.unmatched = Some(format);
-            return Vec::new();
-        };
-        let mut checks = Vec::new();
-        for arg in args.iter_mut() {
-            let syn::Expr::Call(call) = arg else { continue };
-            let syn::Expr::Path(func) = &*call.func else { continue };
-            if !func.path.is_ident("encode_path") {
-                continue;
-            }
-            let (Some(value), Some(name)) = (call.args.first(), names.get(checks.len())) else {
-                self.unmatched = Some(format);
-                return Vec::new();
-            };
-            let ident = format_ident!("__path_param_{}", checks.len());
-            checks.push(syn::parse_quote! {
-                let #ident = dbops_core::encode::path_param(#name, #value)
-                    .map_err(|v| Error::InvalidRequest(v.to_string()))?;
-            });
-            *arg = syn::parse_quote!(#ident);
-        }
-        mac.mac.tokens = quote!(#args);
-        checks
-    }
-}
-
-impl syn::visit_mut::VisitMut for PathSegments<'_> {
-    fn visit_block_mut(&mut self, block: &mut syn::Block) {
-        syn::visit_mut::visit_block_mut(self, block);
-        let mut i = 0;
-        while i < block.stmts.len() {
-            let checks = self.rewrite(&mut block.stmts[i]);
-            let n = checks.len();
-            block.stmts.splice(i..i, checks);
-            i += n + 1;
-        }
-    }
 }
 
 /// Generates the httpmock helpers of one spec (the `mock` feature of the provider crate): a
@@ -201,13 +88,25 @@ fn rpc_mock_tokens(prepared: &Prepared, module: &str) -> TokenStream {
             let when = format_ident!("{}When", name);
             let then = format_ident!("{}Then", name);
             let method = format_ident!("{}", op.id);
-            let request = format_ident!("{}Request", name);
-            let response = format_ident!("{}Response", name);
+            let request = format_ident!("{}Input", name);
+            let response = op.output.as_ref().map(|o| format_ident!("{}", o.type_name));
             (name, action, when, then, method, request, response)
         })
         .collect();
     let wrappers = ops.iter().map(|(name, action, when, then, _, request, response)| {
         let doc = format!("Matches a `{name}` call: `POST /` with `x-acs-action: {action}`.");
+        let ok = match response {
+            Some(response) => quote! {
+                pub fn ok(self, value: &types::#response) -> Self {
+                    Self(self.0.status(200u16).header("content-type", "application/json").json_body_obj(value))
+                }
+            },
+            None => quote! {
+                pub fn ok(self) -> Self {
+                    Self(self.0.status(200u16))
+                }
+            },
+        };
         quote! {
             #[doc = #doc]
             pub struct #when(::httpmock::When);
@@ -226,9 +125,9 @@ fn rpc_mock_tokens(prepared: &Prepared, module: &str) -> TokenStream {
                 }
                 /// Matches the request's parameters as they travel on the wire, in the query string
                 /// (booleans as `true`/`false`, lists as JSON-array text).
-                pub fn request(self, value: &types::#request) -> Self {
+                pub fn request(self, value: &#request) -> Self {
                     let mut when = self.0;
-                    for (name, text) in crate::runtime::rpc_parameters(value) {
+                    for (name, text) in dbops_core::wire::query_pairs(&value.wire_query()) {
                         when = when.query_param(name, text);
                     }
                     Self(when)
@@ -242,9 +141,7 @@ fn rpc_mock_tokens(prepared: &Prepared, module: &str) -> TokenStream {
                 pub fn into_inner(self) -> ::httpmock::Then {
                     self.0
                 }
-                pub fn ok(self, value: &types::#response) -> Self {
-                    Self(self.0.status(200u16).header("content-type", "application/json").json_body_obj(value))
-                }
+                #ok
             }
         }
     });
@@ -299,168 +196,3 @@ fn render(spec: &Spec, spec_rel: &str, file: &syn::File) -> String {
     )
 }
 
-fn meta_tokens(target: &crate::Target, prepared: &Prepared) -> TokenStream {
-    let ops: &[OperationMeta] = &prepared.operations;
-    let (provider, service, version) = (&target.provider, &target.service, &prepared.version);
-    let default_endpoint = &prepared.default_endpoint;
-    let region_count = prepared.regions.len();
-    let regions = prepared.regions.iter().map(|(r, u)| quote!((#r, #u)));
-    let statics = ops.iter().map(|op| {
-        let ident = format_ident!("{}", op.id.to_uppercase());
-        let rules_ident = format_ident!("{}_RULES", op.id.to_uppercase());
-        let (name, id, method, path) = (&op.name, &op.id, &op.method, &op.path);
-        let action = match &op.rpc_action {
-            Some(a) => quote!(Some(#a)),
-            None => quote!(None),
-        };
-        let secrets = &op.secrets;
-        let n = op.rules.len();
-        let rules = op.rules.iter().map(|r| {
-            let loc = match &r.loc {
-                Loc::Path(n) => quote!(Loc::Path(#n)),
-                Loc::Query(n) => quote!(Loc::Query(#n)),
-                Loc::Header(n) => quote!(Loc::Header(#n)),
-                Loc::Body(n) => quote!(Loc::Body(#n)),
-            };
-            let check = match &r.check {
-                Check::Pattern(p) => quote!(Check::Pattern(Pattern::new(#p))),
-                Check::MinLength(v) => quote!(Check::MinLength(#v)),
-                Check::MaxLength(v) => quote!(Check::MaxLength(#v)),
-                Check::MinItems(v) => quote!(Check::MinItems(#v)),
-                Check::MaxItems(v) => quote!(Check::MaxItems(#v)),
-                Check::Minimum(v) => quote!(Check::Minimum(#v)),
-                Check::Maximum(v) => quote!(Check::Maximum(#v)),
-                Check::IntegerText { min, max } => quote!(Check::IntegerText { min: #min, max: #max }),
-                Check::AtLeastOneOf(names) => quote!(Check::AtLeastOneOf(&[#(#names),*])),
-            };
-            let each = r.each;
-            quote!(Rule { loc: #loc, each: #each, check: #check })
-        });
-        quote! {
-            static #rules_ident: [Rule; #n] = [#(#rules),*];
-            #[doc = concat!("The `", #name, "` operation.")]
-            pub static #ident: Operation = Operation {
-                name: #name,
-                id: #id,
-                method: #method,
-                path: #path,
-                rpc_action: #action,
-                rules: &#rules_ident,
-                secrets: &[#(#secrets),*],
-            };
-        }
-    });
-    let arms = ops.iter().map(|op| {
-        let ident = format_ident!("{}", op.id.to_uppercase());
-        let id = &op.id;
-        quote!(#id => Some(&#ident),)
-    });
-    let all = ops.iter().map(|op| format_ident!("{}", op.id.to_uppercase()));
-    let fields_impls = ops.iter().filter_map(|op| op.body.as_ref()).map(fields_impl);
-    let pre_arms = ops.iter().map(|op| {
-        let id = &op.id;
-        let ident = format_ident!("{}", op.id.to_uppercase());
-        let body = match &op.body {
-            Some(b) => {
-                let t = format_ident!("{}", b.type_name);
-                quote!(types::#t)
-            }
-            None => quote!(dbops_core::meta::NoBody),
-        };
-        quote!(#id => self.inner.pre::<#body>(request, Some(&meta::#ident)),)
-    });
-    let count = ops.len();
-    quote! {
-        /// What the runtime knows of each operation: wire method and path, RPC action and the local rules
-        /// checked before anything is sent.
-        pub mod meta {
-            #[allow(unused_imports)]
-            use dbops_core::meta::{Check, Loc, Operation, Pattern, Rule};
-            /// The provider, as named under `specs/`.
-            pub const PROVIDER: &str = #provider;
-            /// The service, as named under `specs/`.
-            pub const SERVICE: &str = #service;
-            /// The API version (`info.version`).
-            pub const API_VERSION: &str = #version;
-            /// The endpoint used when no region is chosen.
-            pub const DEFAULT_ENDPOINT: &str = #default_endpoint;
-            /// Region → endpoint, sorted by region.
-            pub static REGIONS: [(&str, &str); #region_count] = [#(#regions),*];
-            #(#statics)*
-            /// Every operation of this service.
-            pub static OPERATIONS: [&Operation; #count] = [#(&#all),*];
-            /// Looks an operation up by the id progenitor gives it.
-            pub fn by_id(id: &str) -> Option<&'static Operation> {
-                match id {
-                    #(#arms)*
-                    _ => None,
-                }
-            }
-        }
-
-        #(#fields_impls)*
-
-        impl ClientHooks<crate::runtime::Runtime> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut reqwest::Request,
-                info: &OperationInfo,
-            ) -> std::result::Result<(), Error<E>> {
-                match info.operation_id {
-                    #(#pre_arms)*
-                    _ => self.inner.pre::<dbops_core::meta::NoBody>(request, None),
-                }
-                .map_err(|halt| halt.into_progenitor())
-            }
-
-            async fn exec(
-                &self,
-                request: reqwest::Request,
-                info: &OperationInfo,
-            ) -> reqwest::Result<reqwest::Response> {
-                self.inner.exec(&self.client, request, meta::by_id(info.operation_id)).await
-            }
-        }
-    }
-}
-
-/// How the runtime reads a request-body type field by field (for the local rules and the RPC query),
-/// without going through JSON.
-fn fields_impl(body: &BodyMeta) -> TokenStream {
-    let ty = format_ident!("{}", body.type_name);
-    let names = body.fields.iter().map(|f| &f.wire);
-    let arms = body.fields.iter().map(|f| {
-        let wire = &f.wire;
-        let field = format_ident!("{}", f.rust);
-        let value = match (f.kind, f.required) {
-            (FieldKind::Str, true) => quote!(Some(Field::Str(&self.#field))),
-            (FieldKind::Str, false) => quote!(self.#field.as_deref().map(Field::Str)),
-            (FieldKind::Secret, true) => quote!(Some(Field::Str(self.#field.expose()))),
-            (FieldKind::Secret, false) => quote!(self.#field.as_ref().map(|s| Field::Str(s.expose()))),
-            (FieldKind::Int, true) => quote!(Some(Field::Int(self.#field))),
-            (FieldKind::Int, false) => quote!(self.#field.map(Field::Int)),
-            (FieldKind::Bool, true) => quote!(Some(Field::Bool(self.#field))),
-            (FieldKind::Bool, false) => quote!(self.#field.map(Field::Bool)),
-            (FieldKind::Strs, true) => quote!(Some(Field::Strs(&self.#field))),
-            (FieldKind::Ints, true) => quote!(Some(Field::Ints(&self.#field))),
-            // Optional lists are left out of the body when empty.
-            (FieldKind::Strs, false) => quote!(Some(Field::Strs(&self.#field)).filter(|_| !self.#field.is_empty())),
-            (FieldKind::Ints, false) => quote!(Some(Field::Ints(&self.#field)).filter(|_| !self.#field.is_empty())),
-        };
-        quote!(#wire => #value,)
-    });
-    quote! {
-        impl dbops_core::meta::Fields for types::#ty {
-            fn names(&self) -> &'static [&'static str] {
-                &[#(#names),*]
-            }
-            fn field(&self, name: &str) -> Option<dbops_core::meta::Field<'_>> {
-                use dbops_core::meta::Field;
-                match name {
-                    #(#arms)*
-                    _ => None,
-                }
-            }
-        }
-    }
-}

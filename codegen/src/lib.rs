@@ -8,6 +8,8 @@
 pub mod error;
 pub mod generate;
 pub mod load;
+pub mod model;
+pub mod ops;
 pub mod transform;
 
 use std::path::{Path, PathBuf};
@@ -49,26 +51,9 @@ impl Target {
     }
 }
 
-/// The Rust (snake_case) name of an operation id, as progenitor derives it.
+/// The Rust (snake_case) name of an operation id or parameter, as progenitor and typify derive it.
 pub fn snake_case(id: &str) -> String {
-    let mut out = String::with_capacity(id.len() + 4);
-    let chars: Vec<char> = id.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let prev_upper = i > 0 && chars[i - 1].is_uppercase();
-            if prev_lower || (prev_upper && next_lower) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else if c == '-' || c == ' ' || c == '.' {
-            out.push('_');
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    model::snake(id)
 }
 
 /// Finds every spec under `<root>/specs/<provider>/<service>.json`, sorted.

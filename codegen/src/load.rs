@@ -45,6 +45,18 @@ pub const EXTENSIONS: &[(&str, &str)] = &[
         "string schema: the text is a decimal integer within {minimum, maximum}",
     ),
     (
+        "x-from-credentials",
+        "path parameter: filled from the client's credentials (`project_id`), not set by callers",
+    ),
+    (
+        "x-absent-when",
+        "parameter schema: {param, value, why}: must be left out while boolean `param` is `value`",
+    ),
+    (
+        "x-reply-outcome",
+        "response schema: {success, code, message, requestId}: the fields of a success reply that report failure",
+    ),
+    (
         "x-json-array-text",
         "string schema of a parameter: the value is JSON-array text of this array schema",
     ),
@@ -416,7 +428,31 @@ fn check_extension_value(
             }
             Ok(())
         }
+        "x-absent-when" => {
+            let ok = v.get("param").is_some_and(Value::is_string)
+                && v.get("value").is_some_and(Value::is_boolean)
+                && v.get("why").is_some_and(Value::is_string);
+            if ok { Ok(()) } else { err("needs `param` (a string), `value` (true or false) and `why` (a string)") }
+        }
+        "x-reply-outcome" => {
+            let Some(map) = v.as_object().filter(|m| m.contains_key("success")) else {
+                return err("must be an object naming at least `success`");
+            };
+            for (k, name) in map {
+                if !["success", "code", "message", "requestId"].contains(&k.as_str()) {
+                    return err(&format!("unknown key `{k}` (known: success, code, message, requestId)"));
+                }
+                let Some(name) = name.as_str() else {
+                    return err(&format!("`{k}` must name a property"));
+                };
+                if !owner.get("properties").and_then(Value::as_object).is_some_and(|p| p.contains_key(name)) {
+                    return err(&format!("`{k}` names `{name}`, which is not a property of this schema"));
+                }
+            }
+            Ok(())
+        }
         "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" | "x-region"
+        | "x-from-credentials"
             if !v.is_string() =>
         {
             err("must be a string")

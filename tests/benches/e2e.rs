@@ -219,37 +219,85 @@ fn main() {
         let mut cases: Vec<(&str, Call, Call)> = Vec::new();
 
         let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&huawei)).unwrap());
-        let floor = floor_for(das.delete_process_dry_run(INSTANCE, process_body()).await.unwrap());
+        let floor = floor_for(
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .dry_run()
+                .await
+                .unwrap(),
+        );
         let client: Call = Arc::new(move || {
             let das = das.clone();
-            Box::pin(async move { das.delete_process(INSTANCE, process_body()).await.unwrap() })
+            Box::pin(async move {
+                das.delete_process()
+                    .input(process_body())
+                    .instance_id(INSTANCE)
+                    .send()
+                    .await
+                    .unwrap()
+            })
         });
         cases.push(("Huawei DAS DeleteProcess", client, floor));
 
         let dds = Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(&huawei)).unwrap());
-        let floor = floor_for(dds.delete_session_dry_run(NODE, session_body()).await.unwrap());
+        let floor = floor_for(
+            dds.delete_session()
+                .input(session_body())
+                .node_id(NODE)
+                .dry_run()
+                .await
+                .unwrap(),
+        );
         let client: Call = Arc::new(move || {
             let dds = dds.clone();
-            Box::pin(async move { dds.delete_session(NODE, session_body()).await.unwrap() })
+            Box::pin(async move {
+                dds.delete_session()
+                    .input(session_body())
+                    .node_id(NODE)
+                    .send()
+                    .await
+                    .unwrap()
+            })
         });
         cases.push(("Huawei DDS DeleteSession", client, floor));
 
         let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&task_server)).unwrap());
-        let floor = floor_for(ali.create_kill_instance_session_task_dry_run(task_request()).await.unwrap());
+        let floor = floor_for(
+            ali.create_kill_instance_session_task()
+                .input(task_request())
+                .dry_run()
+                .await
+                .unwrap(),
+        );
         let client: Call = Arc::new(move || {
             let ali = ali.clone();
             Box::pin(async move {
-                ali.create_kill_instance_session_task(task_request()).await.unwrap();
+                ali.create_kill_instance_session_task()
+                    .input(task_request())
+                    .send()
+                    .await
+                    .unwrap();
             })
         });
         cases.push(("Alibaba CreateKillInstanceSessionTask", client, floor));
 
         let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&all_server)).unwrap());
-        let floor = floor_for(ali.kill_instance_all_session_dry_run(all_request()).await.unwrap());
+        let floor = floor_for(
+            ali.kill_instance_all_session()
+                .input(all_request())
+                .dry_run()
+                .await
+                .unwrap(),
+        );
         let client: Call = Arc::new(move || {
             let ali = ali.clone();
             Box::pin(async move {
-                ali.kill_instance_all_session(all_request()).await.unwrap();
+                ali.kill_instance_all_session()
+                    .input(all_request())
+                    .send()
+                    .await
+                    .unwrap();
             })
         });
         cases.push(("Alibaba KillInstanceAllSession", client, floor));

@@ -21,7 +21,12 @@ fn main() {
         let mut done = 0;
         for checkpoint in CHECKPOINTS {
             while done < checkpoint {
-                das.delete_process(INSTANCE, process_body()).await.unwrap();
+                das.delete_process()
+                    .input(process_body())
+                    .instance_id(INSTANCE)
+                    .send()
+                    .await
+                    .unwrap();
                 done += 1;
             }
             let (rss, peak) = rss_kib();
@@ -33,7 +38,11 @@ fn main() {
         let mut done = 0;
         for checkpoint in CHECKPOINTS {
             while done < checkpoint {
-                ali.create_kill_instance_session_task(task_request()).await.unwrap();
+                ali.create_kill_instance_session_task()
+                    .input(task_request())
+                    .send()
+                    .await
+                    .unwrap();
                 done += 1;
             }
             let (rss, peak) = rss_kib();

@@ -1,5 +1,5 @@
-//! Signing one request of each operation (the per-attempt cost: date, token and signature headers on a
-//! ready request), the pure signers alone, and building each request from the typed value up to the
+//! Signing one request of each operation (the per-attempt cost: date, nonce and signature headers on a
+//! ready request), the pure signers alone, and building each request from the typed input up to the
 //! signed request without sending it (validation, wire form, signing, and the masked dry-run copy).
 
 mod common;
@@ -8,72 +8,118 @@ use std::time::SystemTime;
 
 use common::*;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use progenitor_client::ClientInfo;
+use dbops_core::PreparedRequest;
+use dbops_core::signing::SigningKey;
+use dbops_core::time::UtcDateTime;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+
+/// The headers a signing adds, Huawei's and Alibaba's.
+const SIGNATURE_HEADERS: [&str; 6] = [
+    "authorization",
+    "x-sdk-date",
+    "x-security-token",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-security-token",
+];
+
+/// The request a dry run shows, as it is before each attempt's signing: the runtime's wire form (its
+/// method, URL, headers and body), without the headers the signing adds, the masked password put back.
+fn unsigned(dry: &PreparedRequest) -> reqwest::Request {
+    let url = dry
+        .url
+        .replace("DbUserPassword=***", &format!("DbUserPassword={TASK_PASSWORD}"));
+    let mut request = reqwest::Request::new(dry.method.parse().unwrap(), url.parse().unwrap());
+    for (name, value) in dry
+        .headers
+        .iter()
+        .filter(|(name, _)| !SIGNATURE_HEADERS.contains(&name.as_str()))
+    {
+        request.headers_mut().append(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    if let Some(body) = &dry.body {
+        *request.body_mut() = Some(body.clone().into());
+    }
+    request
+}
+
+/// What the Huawei runtime does to each attempt with AK/SK credentials: `X-Sdk-Date` for `now`, then
+/// the SDK-HMAC-SHA256 `Authorization` over the request.
+fn sign_huawei(request: &mut reqwest::Request, key: &SigningKey, now: SystemTime) {
+    let date = UtcDateTime::from_system(now).basic_stamp();
+    request.headers_mut().insert("x-sdk-date", date.header_value());
+    let authorization = huaweicloud_dbops::runtime::authorization(request, HW_AK, key, date.as_str());
+    let mut value = HeaderValue::try_from(authorization).unwrap();
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+}
+
+/// What the Alibaba runtime does to each attempt: `x-acs-date` for `now`, the nonce, then the
+/// ACS3-HMAC-SHA256 `Authorization` over the request.
+fn sign_alibaba(request: &mut reqwest::Request, key: &SigningKey, now: SystemTime, nonce: &str) {
+    let date = UtcDateTime::from_system(now).extended_stamp();
+    let headers = request.headers_mut();
+    headers.insert("x-acs-date", date.header_value());
+    headers.insert("x-acs-signature-nonce", HeaderValue::from_str(nonce).unwrap());
+    let authorization = alibabacloud_dbops::runtime::authorization(request, ALI_AK, key);
+    let mut value = HeaderValue::try_from(authorization).unwrap();
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+}
 
 fn signing(c: &mut Criterion) {
     let endpoint = "https://bench.example.com";
     let now = SystemTime::now();
+    let hw_key = SigningKey::new(HW_SK);
+    let ali_key = SigningKey::new(ALI_SECRET);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
 
-    // Each request is brought to its wire form by the runtime's own pre-send step, then signed.
+    // Each request is brought to its wire form by the client's own dry run, then signed here as the
+    // runtime signs each attempt.
     let das_client = huaweicloud_dbops::DasClient::new(huawei_config(endpoint)).unwrap();
-    let das_rt = das_client.raw().inner();
-    let mut das_req = reqwest::Client::new()
-        .delete(format!("{endpoint}/v3/{PROJECT}/instances/{INSTANCE}/process"))
-        .json(&process_body())
-        .build()
-        .unwrap();
-    das_rt
-        .pre::<huaweicloud_dbops::das::types::DeleteProcessReqBody>(
-            &mut das_req,
-            Some(&huaweicloud_dbops::das::meta::DELETE_PROCESS),
-        )
-        .unwrap();
-
     let dds_client = huaweicloud_dbops::DdsClient::new(huawei_config(endpoint)).unwrap();
-    let dds_rt = dds_client.raw().inner();
-    let mut dds_req = reqwest::Client::new()
-        .post(format!("{endpoint}/v3/{PROJECT}/nodes/{NODE}/session"))
-        .json(&session_body())
-        .build()
-        .unwrap();
-    dds_rt
-        .pre::<huaweicloud_dbops::dds::types::DeleteSessionRequestBody>(
-            &mut dds_req,
-            Some(&huaweicloud_dbops::dds::meta::DELETE_SESSION),
-        )
-        .unwrap();
-
     let ali_client = alibabacloud_dbops::DasClient::new(alibaba_config(endpoint)).unwrap();
-    let ali_rt = ali_client.raw().inner();
-    let mut task_req = reqwest::Client::new()
-        .post(format!("{endpoint}/CreateKillInstanceSessionTask"))
-        .json(&task_request())
-        .build()
+    let (das, dds, ali) = (&das_client, &dds_client, &ali_client);
+    let das_dry = rt
+        .block_on(async {
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .dry_run()
+                .await
+        })
         .unwrap();
-    ali_rt
-        .pre::<alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskRequest>(
-            &mut task_req,
-            Some(&alibabacloud_dbops::das::meta::CREATE_KILL_INSTANCE_SESSION_TASK),
-        )
-        .unwrap();
-    let mut all_req = reqwest::Client::new()
-        .post(format!("{endpoint}/KillInstanceAllSession"))
-        .json(&all_request())
-        .build()
-        .unwrap();
-    ali_rt
-        .pre::<alibabacloud_dbops::das::types::KillInstanceAllSessionRequest>(
-            &mut all_req,
-            Some(&alibabacloud_dbops::das::meta::KILL_INSTANCE_ALL_SESSION),
-        )
-        .unwrap();
+    let das_req = unsigned(&das_dry);
+    let dds_req = unsigned(
+        &rt.block_on(async { dds.delete_session().input(session_body()).node_id(NODE).dry_run().await })
+            .unwrap(),
+    );
+    let task_req = unsigned(
+        &rt.block_on(async {
+            ali.create_kill_instance_session_task()
+                .input(task_request())
+                .dry_run()
+                .await
+        })
+        .unwrap(),
+    );
+    let all_req = unsigned(
+        &rt.block_on(async { ali.kill_instance_all_session().input(all_request()).dry_run().await })
+            .unwrap(),
+    );
 
     let mut g = c.benchmark_group("sign");
     g.bench_function("DeleteProcess", |b| {
         b.iter_batched(
             || das_req.try_clone().unwrap(),
             |mut r| {
-                das_rt.sign(&mut r, now);
+                sign_huawei(&mut r, &hw_key, now);
                 r
             },
             BatchSize::SmallInput,
@@ -83,7 +129,7 @@ fn signing(c: &mut Criterion) {
         b.iter_batched(
             || dds_req.try_clone().unwrap(),
             |mut r| {
-                dds_rt.sign(&mut r, now);
+                sign_huawei(&mut r, &hw_key, now);
                 r
             },
             BatchSize::SmallInput,
@@ -93,7 +139,7 @@ fn signing(c: &mut Criterion) {
         b.iter_batched(
             || task_req.try_clone().unwrap(),
             |mut r| {
-                ali_rt.sign(&mut r, now, "3156853299f313e23d1673dc12e1703d");
+                sign_alibaba(&mut r, &ali_key, now, "3156853299f313e23d1673dc12e1703d");
                 r
             },
             BatchSize::SmallInput,
@@ -103,7 +149,7 @@ fn signing(c: &mut Criterion) {
         b.iter_batched(
             || all_req.try_clone().unwrap(),
             |mut r| {
-                ali_rt.sign(&mut r, now, "3156853299f313e23d1673dc12e1703d");
+                sign_alibaba(&mut r, &ali_key, now, "3156853299f313e23d1673dc12e1703d");
                 r
             },
             BatchSize::SmallInput,
@@ -112,9 +158,7 @@ fn signing(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("signer");
-    let hw_key = dbops_core::signing::SigningKey::new(HW_SK);
-    let ali_key = dbops_core::signing::SigningKey::new(ALI_SECRET);
-    let body = serde_json::to_vec(&process_body()).unwrap();
+    let body = das_dry.body.clone().unwrap_or_default().into_bytes();
     let path = format!("/v3/{PROJECT}/instances/{INSTANCE}/process");
     let headers = [
         ("accept", "application/json"),
@@ -135,7 +179,7 @@ fn signing(c: &mut Criterion) {
             huaweicloud_dbops::signer::sign_with(&req, &hw_key, "20251126T101500Z")
         })
     });
-    let query = alibabacloud_dbops::runtime::rpc_parameters(&task_request());
+    let query: Vec<(String, String)> = task_req.url().query_pairs().into_owned().collect();
     let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let ali_headers = [
         ("host", "das.cn-shanghai.aliyuncs.com"),
@@ -159,26 +203,31 @@ fn signing(c: &mut Criterion) {
     });
     g.finish();
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let mut g = c.benchmark_group("build");
     g.bench_function("DeleteProcess", |b| {
-        b.to_async(&rt)
-            .iter(|| das_client.delete_process_dry_run(INSTANCE, process_body()))
+        b.to_async(&rt).iter(move || async move {
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .dry_run()
+                .await
+        })
     });
     g.bench_function("DeleteSession", |b| {
         b.to_async(&rt)
-            .iter(|| dds_client.delete_session_dry_run(NODE, session_body()))
+            .iter(move || async move { dds.delete_session().input(session_body()).node_id(NODE).dry_run().await })
     });
     g.bench_function("CreateKillInstanceSessionTask", |b| {
-        b.to_async(&rt)
-            .iter(|| ali_client.create_kill_instance_session_task_dry_run(task_request()))
+        b.to_async(&rt).iter(move || async move {
+            ali.create_kill_instance_session_task()
+                .input(task_request())
+                .dry_run()
+                .await
+        })
     });
     g.bench_function("KillInstanceAllSession", |b| {
         b.to_async(&rt)
-            .iter(|| ali_client.kill_instance_all_session_dry_run(all_request()))
+            .iter(move || async move { ali.kill_instance_all_session().input(all_request()).dry_run().await })
     });
     g.finish();
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use alibabacloud_dbops::das::types::{CreateKillInstanceSessionTaskRequest, KillInstanceAllSessionRequest};
+use alibabacloud_dbops::das::{CreateKillInstanceSessionTaskInput, KillInstanceAllSessionInput};
 use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, Error, RetryPolicy, SecretString};
 use dbops_tests::{RawRequest, Reply, Server, verify};
 use serde_json::json;
@@ -85,31 +85,25 @@ fn expect_all(req: &RawRequest) -> Result<(), String> {
     rpc(req, "KillInstanceAllSession", &[("InstanceId", "r-8vbcyr4sw0c4yc****")])
 }
 
-fn task_request() -> CreateKillInstanceSessionTaskRequest {
-    CreateKillInstanceSessionTaskRequest {
-        instance_id: "rm-2ze8g2am97624****".into(),
-        node_id: Some("pi-bp1v203xzzh0a****".into()),
-        db_user: "testUser".into(),
-        db_user_password: SecretString::new(PASSWORD),
-        ignored_users: vec!["db_user1".into(), "db_user2".into()],
-        kill_all_sessions: false,
-        session_ids: vec![10805639, 10805623, 10805645, 10805553, 10805566, 10805616],
-    }
+fn task_request() -> CreateKillInstanceSessionTaskInput {
+    CreateKillInstanceSessionTaskInput::default()
+        .instance_id("rm-2ze8g2am97624****")
+        .node_id("pi-bp1v203xzzh0a****")
+        .db_user("testUser")
+        .db_user_password(PASSWORD)
+        .ignored_users(["db_user1", "db_user2"])
+        .kill_all_sessions(false)
+        .session_ids([10805639, 10805623, 10805645, 10805553, 10805566, 10805616])
 }
 
-fn all_request() -> KillInstanceAllSessionRequest {
-    KillInstanceAllSessionRequest {
-        instance_id: "r-8vbcyr4sw0c4yc****".into(),
-        console_context: None,
-    }
+fn all_request() -> KillInstanceAllSessionInput {
+    KillInstanceAllSessionInput::default().instance_id("r-8vbcyr4sw0c4yc****")
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_millis(50))
 }
 
 fn config(server: &Server, credentials: Credentials) -> ClientConfig {
@@ -135,10 +129,15 @@ fn assert_no_secret(text: &str) {
 async fn create_kill_instance_session_task_goes_out_in_rpc_form_and_is_accepted() {
     let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(200, TASK_OK))).await;
     let reply = client(&server)
-        .create_kill_instance_session_task(task_request())
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .send()
         .await
         .unwrap();
-    assert_eq!(reply.data.as_deref(), Some("f77d535b45405bd462b21caa3ee8****"));
+    assert_eq!(
+        serde_json::to_value(&reply.data).unwrap(),
+        json!("f77d535b45405bd462b21caa3ee8****")
+    );
     assert_eq!((reply.code, reply.success), (Some(200), Some(true)));
     let req = &server.requests()[0];
     let auth = req.header("authorization").unwrap();
@@ -170,14 +169,14 @@ async fn the_builder_interface_encodes_lists_and_booleans() {
         |_| Reply::json(200, TASK_OK),
     ))
     .await;
-    let request = CreateKillInstanceSessionTaskRequest::builder()
+    client(&server)
+        .create_kill_instance_session_task()
         .instance_id("rm-1")
         .db_user("u")
         .db_user_password(SecretString::new(PASSWORD))
         .kill_all_sessions(true)
-        .ignored_users(vec!["ops".to_string(), "用户 1".to_string()]);
-    client(&server)
-        .create_kill_instance_session_task(request)
+        .ignored_users(["ops", "用户 1"])
+        .send()
         .await
         .unwrap();
 }
@@ -185,7 +184,12 @@ async fn the_builder_interface_encodes_lists_and_booleans() {
 #[tokio::test]
 async fn kill_instance_all_session_is_accepted_with_string_code_and_success() {
     let server = Server::start(gateway(SECRET, expect_all, |_| Reply::json(200, ALL_OK))).await;
-    let reply = client(&server).kill_instance_all_session(all_request()).await.unwrap();
+    let reply = client(&server)
+        .kill_instance_all_session()
+        .input(all_request())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         (reply.code.as_deref(), reply.success.as_deref()),
         (Some("200"), Some("true"))
@@ -196,7 +200,12 @@ async fn kill_instance_all_session_is_accepted_with_string_code_and_success() {
 async fn sts_credentials_send_and_sign_the_security_token() {
     let server = Server::start(gateway(SECRET, expect_all, |_| Reply::json(200, ALL_OK))).await;
     let client = DasClient::new(config(&server, Credentials::sts(AK, SECRET, TOKEN))).unwrap();
-    client.kill_instance_all_session(all_request()).await.unwrap();
+    client
+        .kill_instance_all_session()
+        .input(all_request())
+        .send()
+        .await
+        .unwrap();
     let req = &server.requests()[0];
     assert_eq!(req.header("x-acs-security-token"), Some(TOKEN));
     assert!(req.header("authorization").unwrap().contains("x-acs-security-token"));
@@ -206,7 +215,9 @@ async fn sts_credentials_send_and_sign_the_security_token() {
 async fn a_wrong_signature_is_refused_with_a_typed_error() {
     let server = Server::start(gateway("other-secret", expect_all, |_| Reply::json(200, ALL_OK))).await;
     let err = client(&server)
-        .kill_instance_all_session(all_request())
+        .kill_instance_all_session()
+        .input(all_request())
+        .send()
         .await
         .unwrap_err();
     let Error::Service(e) = &err else {
@@ -233,7 +244,9 @@ async fn success_false_on_200_is_a_service_error_for_both_shapes() {
     }))
     .await;
     let err = client(&server)
-        .create_kill_instance_session_task(task_request())
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .send()
         .await
         .unwrap_err();
     let Error::Service(e) = &err else {
@@ -258,7 +271,9 @@ async fn success_false_on_200_is_a_service_error_for_both_shapes() {
     }))
     .await;
     let err = client(&server)
-        .kill_instance_all_session(all_request())
+        .kill_instance_all_session()
+        .input(all_request())
+        .send()
         .await
         .unwrap_err();
     assert_eq!(
@@ -282,7 +297,9 @@ async fn throttling_is_retried_with_a_fresh_nonce_then_succeeds() {
     }))
     .await;
     client(&server)
-        .create_kill_instance_session_task(task_request())
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .send()
         .await
         .unwrap();
     let reqs = server.requests();
@@ -304,7 +321,9 @@ async fn other_errors_are_not_retried() {
     }))
     .await;
     let err = client(&server)
-        .create_kill_instance_session_task(task_request())
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .send()
         .await
         .unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(403), Some("NoPermission")));
@@ -350,7 +369,9 @@ async fn faults_are_typed_and_never_show_a_secret() {
     for (reply, is_expected, what) in cases {
         let server = Server::start(gateway(SECRET, expect_task, move |_| reply.clone())).await;
         let err = client(&server)
-            .create_kill_instance_session_task(task_request())
+            .create_kill_instance_session_task()
+            .input(task_request())
+            .send()
             .await
             .unwrap_err();
         assert!(is_expected(&err), "{what}: {err:?}");
@@ -379,7 +400,9 @@ async fn connection_refused_never_shows_the_url_or_password() {
     )
     .unwrap();
     let err = client
-        .create_kill_instance_session_task(task_request())
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Transport(e) if e.is_connect()), "{err:?}");
@@ -392,124 +415,80 @@ async fn connection_refused_never_shows_the_url_or_password() {
 async fn invalid_requests_are_refused_before_sending() {
     let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(200, TASK_OK))).await;
     let client = client(&server);
-    let cases: Vec<(CreateKillInstanceSessionTaskRequest, &str, &str)> = vec![
+    let cases: Vec<(CreateKillInstanceSessionTaskInput, &str, &str)> = vec![
         (
-            CreateKillInstanceSessionTaskRequest {
-                instance_id: String::new(),
-                ..task_request()
-            },
+            task_request().instance_id(""),
             "InstanceId",
             "must be at least 1 character long",
         ),
         (
-            CreateKillInstanceSessionTaskRequest {
-                db_user: String::new(),
-                ..task_request()
-            },
+            task_request().db_user(""),
             "DbUser",
             "must be at least 1 character long",
         ),
         (
-            CreateKillInstanceSessionTaskRequest {
-                db_user_password: SecretString::new(""),
-                ..task_request()
-            },
+            task_request().db_user_password(""),
             "DbUserPassword",
             "must be at least 1 character long",
         ),
         (
-            CreateKillInstanceSessionTaskRequest {
-                session_ids: vec![1, -5],
-                ..task_request()
-            },
-            "SessionIds[1]",
-            "must be at least 0",
-        ),
-        (
-            CreateKillInstanceSessionTaskRequest {
-                ignored_users: vec!["a".into(), String::new()],
-                ..task_request()
-            },
+            task_request().ignored_users(["a", ""]),
             "IgnoredUsers[1]",
             "must be at least 1 character long",
         ),
+        // A required parameter left out is refused, naming it.
+        (
+            CreateKillInstanceSessionTaskInput::default()
+                .instance_id("rm-1")
+                .db_user("u")
+                .kill_all_sessions(true),
+            "DbUserPassword",
+            "is required",
+        ),
     ];
     for (request, field, rule) in cases {
-        let err = client.create_kill_instance_session_task(request).await.unwrap_err();
+        let err = client
+            .create_kill_instance_session_task()
+            .input(request)
+            .send()
+            .await
+            .unwrap_err();
         let Error::InvalidRequest(v) = &err else {
             panic!("expected a violation, got {err:?}")
         };
         assert_eq!((v.field.as_str(), v.rule.as_str()), (field, rule));
         assert_no_secret(&format!("{err} {err:?}"));
     }
-    // A builder with a required parameter missing is refused too, naming it.
-    let incomplete = CreateKillInstanceSessionTaskRequest::builder()
-        .instance_id("rm-1")
-        .db_user("u")
-        .kill_all_sessions(true);
-    let err = client.create_kill_instance_session_task(incomplete).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::InvalidRequest(_)) && err.to_string().contains("db_user_password"),
-        "{err}"
-    );
+    // Session ids with KillAllSessions true contradict each other.
     let err = client
-        .kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: String::new(),
-            console_context: None,
-        })
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .kill_all_sessions(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest(v)
+            if v.field == "SessionIds" && v.rule.starts_with("must be left out when KillAllSessions is true")),
+        "{err:?}"
+    );
+    assert_no_secret(&format!("{err} {err:?}"));
+    let err = client
+        .kill_instance_all_session()
+        .instance_id("")
+        .send()
         .await
         .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidRequest(v) if v.field == "InstanceId"),
         "{err:?}"
     );
+    let err = client.kill_instance_all_session().send().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest(v) if v.field == "InstanceId" && v.rule == "is required"),
+        "{err:?}"
+    );
     assert_eq!(server.requests().len(), 0, "nothing may reach the network");
-}
-
-/// The generated builders (`raw()`) go through the same hooks, but their body is read back from the
-/// serialized request, checked, and written out as the RPC query there: the same wire form, the same
-/// rules.
-#[tokio::test]
-async fn the_generated_builders_read_the_body_back_and_are_checked_and_signed_alike() {
-    let server = Server::start(gateway(SECRET, expect_task, |_| Reply::json(200, TASK_OK))).await;
-    let client = client(&server);
-    client.create_kill_instance_session_task(task_request()).await.unwrap();
-    let reply = client
-        .raw()
-        .create_kill_instance_session_task()
-        .body(task_request())
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(reply.request_id.is_some());
-    let sent = server.requests();
-    let query = |target: &str| target.split_once('?').map(|(_, q)| q.to_string());
-    assert!(query(&sent[1].target).is_some_and(|q| q.contains("DbUserPassword=")));
-    assert_eq!(
-        query(&sent[0].target),
-        query(&sent[1].target),
-        "the same query both ways"
-    );
-
-    let err = client
-        .raw()
-        .create_kill_instance_session_task()
-        .body(CreateKillInstanceSessionTaskRequest {
-            session_ids: vec![1, -5],
-            ..task_request()
-        })
-        .send()
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("invalid `SessionIds[1]`: must be at least 0"), "{err}");
-    assert_no_secret(&err);
-    assert_eq!(
-        server.requests().len(),
-        2,
-        "the invalid request does not reach the network"
-    );
 }
 
 #[test]
@@ -517,8 +496,8 @@ fn debug_output_masks_credentials_and_the_password() {
     let creds = Credentials::sts(AK, SECRET, TOKEN);
     assert_no_secret(&format!("{creds:?}"));
     assert_no_secret(&format!("{:?}", task_request()));
-    let builder = CreateKillInstanceSessionTaskRequest::builder().db_user_password(SecretString::new(PASSWORD));
-    assert_no_secret(&format!("{builder:?}"));
+    let partial = CreateKillInstanceSessionTaskInput::default().db_user_password(SecretString::new(PASSWORD));
+    assert_no_secret(&format!("{partial:?}"));
     let client = DasClient::new(ClientConfig::new(creds)).unwrap();
     assert_no_secret(&format!("{client:?}"));
     let err =

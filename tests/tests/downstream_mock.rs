@@ -3,13 +3,20 @@
 //! generated helpers against it.
 
 use httpmock::MockServer;
+use serde_json::json;
 
 const PROJECT: &str = "054e292c9880d4992f02c0196d3ea468";
 const INSTANCE: &str = "da304cd5bbb944de828759bc7be3d3fein01";
 const NODE: &str = "520c58ba00a3497e97ce0b9604874dd6no02";
 
+/// A `CreateKillInstanceSessionTask` reply's `Data` holding one task id.
+fn task_data(id: &str) -> alibabacloud_dbops::das::types::KillTaskData {
+    serde_json::from_value(json!(id)).unwrap()
+}
+
 #[tokio::test]
 async fn huawei_das_delete_process_against_the_generated_mock() {
+    use huaweicloud_dbops::das::DeleteProcessInput;
     use huaweicloud_dbops::das::types::DeleteProcessReqBody;
     use huaweicloud_dbops::mock::das::MockServerExt;
     use huaweicloud_dbops::{ClientConfig, Credentials, DasClient};
@@ -20,6 +27,12 @@ async fn huawei_das_delete_process_against_the_generated_mock() {
         database: None,
         process_ids: vec!["11212".into()],
     };
+    // The same request as the client takes it.
+    let input = DeleteProcessInput::default()
+        .instance_id(INSTANCE)
+        .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+        .user("app")
+        .process_ids(["11212"]);
     let server = MockServer::start_async().await;
     let mock = server.delete_process(|when, then| {
         when.project_id(PROJECT).instance_id(INSTANCE).body(&body);
@@ -31,15 +44,17 @@ async fn huawei_das_delete_process_against_the_generated_mock() {
             .allow_http(true),
     )
     .unwrap();
-    client.delete_process(INSTANCE, body.clone()).await.unwrap();
+    client.delete_process().input(input.clone()).send().await.unwrap();
     mock.assert_async().await;
 
     // A different body does not match: the mock answers 404 and the client reports it.
-    let other = DeleteProcessReqBody {
-        user: Some("someone-else".into()),
-        ..body
-    };
-    let err = client.delete_process(INSTANCE, other).await.unwrap_err();
+    let err = client
+        .delete_process()
+        .input(input)
+        .user("someone-else")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(404));
     mock.assert_calls_async(1).await;
 }
@@ -64,38 +79,37 @@ async fn huawei_dds_delete_session_against_the_generated_mock() {
             .allow_http(true),
     )
     .unwrap();
-    client.delete_session(NODE, body).await.unwrap();
+    client
+        .delete_session()
+        .node_id(NODE)
+        .sessions(body.sessions)
+        .send()
+        .await
+        .unwrap();
     mock.assert_async().await;
 }
 
 #[tokio::test]
 async fn alibaba_actions_against_the_generated_mock_match_on_the_action() {
-    use alibabacloud_dbops::das::types::{
-        CreateKillInstanceSessionTaskRequest, CreateKillInstanceSessionTaskResponse, KillInstanceAllSessionRequest,
-        KillInstanceAllSessionResponse,
-    };
+    use alibabacloud_dbops::das::types::{CreateKillInstanceSessionTaskResponse, KillInstanceAllSessionResponse};
+    use alibabacloud_dbops::das::{CreateKillInstanceSessionTaskInput, KillInstanceAllSessionInput};
     use alibabacloud_dbops::mock::das::MockServerExt;
-    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, SecretString};
+    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient};
 
-    let task = CreateKillInstanceSessionTaskRequest {
-        instance_id: "rm-2ze8g2am97624".into(),
-        node_id: None,
-        db_user: "ops".into(),
-        db_user_password: SecretString::new("pw"),
-        ignored_users: vec!["replicator".into()],
-        kill_all_sessions: false,
-        session_ids: vec![10805639, 10805623],
-    };
-    let all = KillInstanceAllSessionRequest {
-        instance_id: "r-8vbcyr4sw0c4yc".into(),
-        console_context: None,
-    };
+    let task = CreateKillInstanceSessionTaskInput::default()
+        .instance_id("rm-2ze8g2am97624")
+        .db_user("ops")
+        .db_user_password("pw")
+        .ignored_users(["replicator"])
+        .kill_all_sessions(false)
+        .session_ids([10805639, 10805623]);
+    let all = KillInstanceAllSessionInput::default().instance_id("r-8vbcyr4sw0c4yc");
     let server = MockServer::start_async().await;
     let task_mock = server.create_kill_instance_session_task(|when, then| {
         when.request(&task);
         then.ok(&CreateKillInstanceSessionTaskResponse {
             code: Some(200),
-            data: Some("task-1".into()),
+            data: Some(task_data("task-1")),
             success: Some(true),
             ..Default::default()
         });
@@ -114,39 +128,44 @@ async fn alibaba_actions_against_the_generated_mock_match_on_the_action() {
     )
     .unwrap();
 
-    let reply = client.create_kill_instance_session_task(task.clone()).await.unwrap();
-    assert_eq!(reply.data.as_deref(), Some("task-1"));
-    client.kill_instance_all_session(all).await.unwrap();
+    let reply = client
+        .create_kill_instance_session_task()
+        .input(task.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(&reply.data).unwrap(), json!("task-1"));
+    client.kill_instance_all_session().input(all).send().await.unwrap();
     task_mock.assert_async().await;
     all_mock.assert_async().await;
 
     // Other parameters reach the same `POST /` but do not match this action's mock.
-    let other = CreateKillInstanceSessionTaskRequest {
-        session_ids: vec![1],
-        ..task
-    };
-    let err = client.create_kill_instance_session_task(other).await.unwrap_err();
+    let err = client
+        .create_kill_instance_session_task()
+        .input(task)
+        .session_ids([1])
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(404));
     task_mock.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn the_rpc_mock_helpers_match_the_wire_as_written_out_by_hand() {
-    use alibabacloud_dbops::das::types::{
-        CreateKillInstanceSessionTaskRequest, KillInstanceAllSessionRequest, KillInstanceAllSessionResponse,
-    };
+    use alibabacloud_dbops::das::types::{CreateKillInstanceSessionTaskResponse, KillInstanceAllSessionResponse};
+    use alibabacloud_dbops::das::{CreateKillInstanceSessionTaskInput, KillInstanceAllSessionInput};
     use alibabacloud_dbops::mock::das::MockServerExt;
-    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, SecretString};
+    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient};
 
-    let task = CreateKillInstanceSessionTaskRequest {
-        instance_id: "rm-2ze8g2am97624".into(),
-        node_id: None,
-        db_user: "ops".into(),
-        db_user_password: SecretString::new("p w&="),
-        ignored_users: vec!["replicator".into(), "a \"b\"".into()],
-        kill_all_sessions: false,
-        session_ids: vec![10805639, 10805623],
-    };
+    let task = CreateKillInstanceSessionTaskInput::default()
+        .instance_id("rm-2ze8g2am97624")
+        .db_user("ops")
+        .db_user_password("p w&=")
+        .ignored_users(["replicator", "a \"b\""])
+        .kill_all_sessions(false)
+        .session_ids([10805639, 10805623]);
+    let all = || KillInstanceAllSessionInput::default().instance_id("rm-2ze8g2am97624");
     let server = MockServer::start_async().await;
     // The wire form written out literally, not by the encoder the helpers share with the client.
     let literal = server.mock(|when, then| {
@@ -164,10 +183,7 @@ async fn the_rpc_mock_helpers_match_the_wire_as_written_out_by_hand() {
     });
     // Only the other action is mocked by the helper: a task call does not reach it.
     let all_mock = server.kill_instance_all_session(|when, then| {
-        when.request(&KillInstanceAllSessionRequest {
-            instance_id: "rm-2ze8g2am97624".into(),
-            console_context: None,
-        });
+        when.request(&all());
         then.ok(&KillInstanceAllSessionResponse {
             success: Some("true".into()),
             ..Default::default()
@@ -179,33 +195,37 @@ async fn the_rpc_mock_helpers_match_the_wire_as_written_out_by_hand() {
             .allow_http(true),
     )
     .unwrap();
-    client.create_kill_instance_session_task(task.clone()).await.unwrap();
+    client
+        .create_kill_instance_session_task()
+        .input(task.clone())
+        .send()
+        .await
+        .unwrap();
     literal.assert_calls_async(1).await;
     all_mock.assert_calls_async(0).await;
 
     // The helper's matcher for this request takes exactly what the literal one took.
     let helper = server.create_kill_instance_session_task(|when, then| {
         when.request(&task);
-        then.ok(&alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskResponse {
+        then.ok(&CreateKillInstanceSessionTaskResponse {
             code: Some(200),
-            data: Some("t2".into()),
+            data: Some(task_data("t2")),
             success: Some(true),
             ..Default::default()
         });
     });
     literal.delete_async().await;
-    let reply = client.create_kill_instance_session_task(task).await.unwrap();
-    assert_eq!(reply.data.as_deref(), Some("t2"));
+    let reply = client
+        .create_kill_instance_session_task()
+        .input(task)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(&reply.data).unwrap(), json!("t2"));
     helper.assert_calls_async(1).await;
 
     // The Redis action, same `POST /` and the same InstanceId, reaches only its own mock.
-    client
-        .kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "rm-2ze8g2am97624".into(),
-            console_context: None,
-        })
-        .await
-        .unwrap();
+    client.kill_instance_all_session().input(all()).send().await.unwrap();
     all_mock.assert_calls_async(1).await;
     helper.assert_calls_async(1).await;
 }

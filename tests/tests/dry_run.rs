@@ -68,8 +68,8 @@ fn assert_matches(dry: &PreparedRequest, got: &RawRequest, endpoint: &str) {
 
 pub mod huawei {
     use super::*;
-    use huaweicloud_dbops::das::types::DeleteProcessReqBody;
-    use huaweicloud_dbops::dds::types::DeleteSessionRequestBody;
+    use huaweicloud_dbops::das::DeleteProcessInput;
+    use huaweicloud_dbops::dds::DeleteSessionInput;
     use huaweicloud_dbops::{ClientConfig, Credentials, DasClient, DdsClient};
 
     pub fn gateway() -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
@@ -91,13 +91,12 @@ pub mod huawei {
             .allow_http(true)
     }
 
-    pub fn process_body() -> DeleteProcessReqBody {
-        DeleteProcessReqBody {
-            db_user_id: "2c250598-1e3c-4d31-bc19-be1d866247e6".into(),
-            database: Some("example".into()),
-            user: Some("aaa".into()),
-            process_ids: vec!["11212".into(), "3423222".into()],
-        }
+    pub fn process_body() -> DeleteProcessInput {
+        DeleteProcessInput::default()
+            .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+            .database("example")
+            .user("aaa")
+            .process_ids(["11212", "3423222"])
     }
 
     #[tokio::test]
@@ -105,10 +104,22 @@ pub mod huawei {
         let server = Server::start(gateway()).await;
         let client = DasClient::new(config(&server)).unwrap();
         let instance = "da304cd5bbb944de828759bc7be3d3fein01";
-        let dry = client.delete_process_dry_run(instance, process_body()).await.unwrap();
+        let dry = client
+            .delete_process()
+            .input(process_body())
+            .instance_id(instance)
+            .dry_run()
+            .await
+            .unwrap();
         assert!(server.requests().is_empty(), "a dry run sends nothing");
         assert_eq!(dry.header("x-security-token"), Some("***"));
-        client.delete_process(instance, process_body()).await.unwrap();
+        client
+            .delete_process()
+            .input(process_body())
+            .instance_id(instance)
+            .send()
+            .await
+            .unwrap();
         assert_matches(&dry, &server.requests()[0], &server.url());
     }
 
@@ -117,12 +128,22 @@ pub mod huawei {
         let server = Server::start(gateway()).await;
         let client = DdsClient::new(config(&server)).unwrap();
         let node = "520c58ba00a3497e97ce0b9604874dd6no02";
-        let body = || DeleteSessionRequestBody {
-            sessions: vec!["34631".into(), "34703".into()],
-        };
-        let dry = client.delete_session_dry_run(node, body()).await.unwrap();
+        let body = || DeleteSessionInput::default().sessions(["34631", "34703"]);
+        let dry = client
+            .delete_session()
+            .input(body())
+            .node_id(node)
+            .dry_run()
+            .await
+            .unwrap();
         assert!(server.requests().is_empty());
-        client.delete_session(node, body()).await.unwrap();
+        client
+            .delete_session()
+            .input(body())
+            .node_id(node)
+            .send()
+            .await
+            .unwrap();
         assert_matches(&dry, &server.requests()[0], &server.url());
     }
 
@@ -131,7 +152,10 @@ pub mod huawei {
         let server = Server::start(gateway()).await;
         let client = DasClient::new(config(&server)).unwrap();
         let err = client
-            .delete_process_dry_run("bad id", process_body())
+            .delete_process()
+            .input(process_body())
+            .instance_id("bad id")
+            .dry_run()
             .await
             .unwrap_err();
         assert!(
@@ -143,8 +167,8 @@ pub mod huawei {
 
 pub mod alibaba {
     use super::*;
-    use alibabacloud_dbops::das::types::{CreateKillInstanceSessionTaskRequest, KillInstanceAllSessionRequest};
-    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, SecretString};
+    use alibabacloud_dbops::das::{CreateKillInstanceSessionTaskInput, KillInstanceAllSessionInput};
+    use alibabacloud_dbops::{ClientConfig, Credentials, DasClient};
 
     pub fn gateway() -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
         let account = verify::AlibabaAccount {
@@ -177,27 +201,34 @@ pub mod alibaba {
         .unwrap()
     }
 
-    pub fn task() -> CreateKillInstanceSessionTaskRequest {
-        CreateKillInstanceSessionTaskRequest {
-            instance_id: "rm-2ze8g2am97624****".into(),
-            node_id: None,
-            db_user: "testUser".into(),
-            db_user_password: SecretString::new(PASSWORD),
-            ignored_users: vec!["db_user1".into(), "db_user2".into()],
-            kill_all_sessions: true,
-            session_ids: vec![],
-        }
+    pub fn task() -> CreateKillInstanceSessionTaskInput {
+        CreateKillInstanceSessionTaskInput::default()
+            .instance_id("rm-2ze8g2am97624****")
+            .db_user("testUser")
+            .db_user_password(PASSWORD)
+            .ignored_users(["db_user1", "db_user2"])
+            .kill_all_sessions(true)
     }
 
     #[tokio::test]
     async fn create_kill_instance_session_task_dry_run_matches_the_wire() {
         let server = Server::start(gateway()).await;
         let client = client(&server);
-        let dry = client.create_kill_instance_session_task_dry_run(task()).await.unwrap();
+        let dry = client
+            .create_kill_instance_session_task()
+            .input(task())
+            .dry_run()
+            .await
+            .unwrap();
         assert!(server.requests().is_empty(), "a dry run sends nothing");
         assert!(dry.url.contains("DbUserPassword=***"), "{}", dry.url);
         assert_eq!(dry.header("x-acs-security-token"), Some("***"));
-        client.create_kill_instance_session_task(task()).await.unwrap();
+        client
+            .create_kill_instance_session_task()
+            .input(task())
+            .send()
+            .await
+            .unwrap();
         assert_matches(&dry, &server.requests()[0], &server.url());
     }
 
@@ -205,17 +236,24 @@ pub mod alibaba {
     async fn kill_instance_all_session_dry_run_matches_the_wire() {
         let server = Server::start(gateway()).await;
         let client = client(&server);
-        let request = || KillInstanceAllSessionRequest {
-            instance_id: "r-8vbcyr4sw0c4yc****".into(),
-            console_context: None,
-        };
-        let dry = client.kill_instance_all_session_dry_run(request()).await.unwrap();
+        let request = || KillInstanceAllSessionInput::default().instance_id("r-8vbcyr4sw0c4yc****");
+        let dry = client
+            .kill_instance_all_session()
+            .input(request())
+            .dry_run()
+            .await
+            .unwrap();
         assert!(server.requests().is_empty());
         assert_eq!(
             dry.url,
             format!("{}/?InstanceId=r-8vbcyr4sw0c4yc%2A%2A%2A%2A", server.url())
         );
-        client.kill_instance_all_session(request()).await.unwrap();
+        client
+            .kill_instance_all_session()
+            .input(request())
+            .send()
+            .await
+            .unwrap();
         assert_matches(&dry, &server.requests()[0], &server.url());
     }
 }

@@ -4,7 +4,6 @@
 
 use dbops_tests::verify::{AlibabaAccount, HuaweiAccount};
 use dbops_tests::{RawRequest, Reply, Server};
-use serde_json::json;
 
 const HW_AK: &str = "HWTESTACCESSKEY0000001";
 const HW_SK: &str = "hw-secret-key";
@@ -41,9 +40,11 @@ async fn huawei_request(credentials: huaweicloud_dbops::Credentials) -> RawReque
                 .allow_http(true),
         )
         .unwrap();
-        let body = serde_json::from_value(json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "app"}))
-            .unwrap();
-        das.delete_process("da304cd5bbb944de828759bc7be3d3fein01", body)
+        das.delete_process()
+            .instance_id("da304cd5bbb944de828759bc7be3d3fein01")
+            .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+            .user("app")
+            .send()
             .await
             .unwrap();
     })
@@ -58,13 +59,15 @@ async fn alibaba_request() -> RawRequest {
                 .allow_http(true),
         )
         .unwrap();
-        let request: alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskRequest =
-            serde_json::from_value(json!({
-                "InstanceId": "rm-2ze8g2am97624", "DbUser": "u", "DbUserPassword": "p",
-                "KillAllSessions": false, "SessionIds": [1, 2]
-            }))
+        das.create_kill_instance_session_task()
+            .instance_id("rm-2ze8g2am97624")
+            .db_user("u")
+            .db_user_password("p")
+            .kill_all_sessions(false)
+            .session_ids([1, 2])
+            .send()
+            .await
             .unwrap();
-        das.create_kill_instance_session_task(request).await.unwrap();
     })
     .await
 }

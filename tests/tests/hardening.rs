@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use alibabacloud_dbops::das::types::{CreateKillInstanceSessionTaskRequest, KillInstanceAllSessionRequest};
+use alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput;
 use dbops_tests::{RawRequest, Reply, Server, verify};
-use huaweicloud_dbops::das::types::DeleteProcessReqBody;
-use huaweicloud_dbops::dds::types::DeleteSessionRequestBody;
+use huaweicloud_dbops::das::DeleteProcessInput;
+use huaweicloud_dbops::dds::DeleteSessionInput;
 use huaweicloud_dbops::{DasClient, DdsClient, Error, RetryPolicy, SecretString};
 use serde_json::json;
 
@@ -55,24 +55,23 @@ fn hw_temporary() -> huaweicloud_dbops::Credentials {
     huaweicloud_dbops::Credentials::temporary(HW_AK, HW_SK, HW_TOKEN, PROJECT)
 }
 
-fn process_body() -> DeleteProcessReqBody {
-    serde_json::from_value(json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "app"})).unwrap()
+fn process_body() -> DeleteProcessInput {
+    DeleteProcessInput::default()
+        .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+        .user("app")
 }
 
-fn sessions() -> DeleteSessionRequestBody {
-    serde_json::from_value(json!({"sessions": ["34631"]})).unwrap()
+fn sessions() -> DeleteSessionInput {
+    DeleteSessionInput::default().sessions(["34631"])
 }
 
-fn task_request(session_ids: Vec<i64>) -> CreateKillInstanceSessionTaskRequest {
-    CreateKillInstanceSessionTaskRequest {
-        instance_id: "rm-2ze8g2am97624****".into(),
-        node_id: None,
-        db_user: "testUser".into(),
-        db_user_password: alibabacloud_dbops::SecretString::new(PASSWORD),
-        ignored_users: vec![],
-        kill_all_sessions: false,
-        session_ids,
-    }
+fn task_request(session_ids: Vec<u64>) -> CreateKillInstanceSessionTaskInput {
+    CreateKillInstanceSessionTaskInput::default()
+        .instance_id("rm-2ze8g2am97624****")
+        .db_user("testUser")
+        .db_user_password(PASSWORD)
+        .kill_all_sessions(false)
+        .session_ids(session_ids)
 }
 
 fn assert_no_secret(text: &str) {
@@ -111,9 +110,21 @@ async fn redirects_are_not_followed_and_nothing_reaches_the_other_host() {
         ))
         .unwrap();
         let errors = [
-            das.delete_process(INSTANCE, process_body()).await.unwrap_err(),
-            dds.delete_session("node01", sessions()).await.unwrap_err(),
-            ali.create_kill_instance_session_task(task_request(vec![1]))
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .send()
+                .await
+                .unwrap_err(),
+            dds.delete_session()
+                .input(sessions())
+                .node_id("node01")
+                .send()
+                .await
+                .unwrap_err(),
+            ali.create_kill_instance_session_task()
+                .input(task_request(vec![1]))
+                .send()
                 .await
                 .unwrap_err(),
         ];
@@ -146,7 +157,13 @@ async fn redirects_are_not_followed_and_nothing_reaches_the_other_host() {
 async fn a_relative_redirect_is_not_followed_either() {
     let endpoint = Server::start(|_, _| Reply::empty(307).with_header("location", "/v4/other?secret=1")).await;
     let das = DasClient::new(hw_config(&endpoint, hw_temporary())).unwrap();
-    let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+    let e = das
+        .delete_process()
+        .input(process_body())
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(307));
     assert!(
         e.to_string()
@@ -200,7 +217,10 @@ async fn every_hostile_node_id_arrives_as_one_segment_or_is_refused_by_name() {
     .unwrap();
     for id in HOSTILE_IDS {
         let before = server.requests().len();
-        dds.delete_session(id, sessions())
+        dds.delete_session()
+            .input(sessions())
+            .node_id(id)
+            .send()
             .await
             .unwrap_or_else(|e| panic!("{id:?}: {e}"));
         let reqs = server.requests();
@@ -217,7 +237,13 @@ async fn every_hostile_node_id_arrives_as_one_segment_or_is_refused_by_name() {
         assert_eq!(decoded, id, "{path}");
     }
     for id in ["", ".", ".."] {
-        let e = dds.delete_session(id, sessions()).await.unwrap_err();
+        let e = dds
+            .delete_session()
+            .input(sessions())
+            .node_id(id)
+            .send()
+            .await
+            .unwrap_err();
         let Error::InvalidRequest(v) = &e else {
             panic!("{id:?}: {e:?}")
         };
@@ -229,23 +255,18 @@ async fn every_hostile_node_id_arrives_as_one_segment_or_is_refused_by_name() {
     ))
     .unwrap();
     for id in [".", "..", ""] {
-        let e = das.delete_process(id, process_body()).await.unwrap_err();
+        let e = das
+            .delete_process()
+            .input(process_body())
+            .instance_id(id)
+            .send()
+            .await
+            .unwrap_err();
         let Error::InvalidRequest(v) = &e else {
             panic!("{id:?}: {e:?}")
         };
         assert_eq!(v.field, "instance_id", "{id:?}: {e}");
     }
-    // The generated builders (the `raw()` path) are checked alike.
-    let e = dds
-        .raw()
-        .delete_session()
-        .project_id(PROJECT)
-        .node_id("..")
-        .body(sessions())
-        .send()
-        .await
-        .unwrap_err();
-    assert!(e.to_string().contains("invalid `node_id`"), "{e}");
     assert_eq!(server.requests().len(), HOSTILE_IDS.len());
 }
 
@@ -327,7 +348,9 @@ async fn oversized_requests_are_refused_naming_the_field_and_the_limit() {
     ))
     .unwrap();
     let e = ali
-        .create_kill_instance_session_task(task_request((10_805_000..10_811_000).collect()))
+        .create_kill_instance_session_task()
+        .input(task_request((10_805_000..10_811_000).collect()))
+        .send()
         .await
         .unwrap_err();
     let Error::InvalidRequest(v) = &e else { panic!("{e:?}") };
@@ -335,18 +358,21 @@ async fn oversized_requests_are_refused_naming_the_field_and_the_limit() {
     assert!(v.rule.contains("over the limit of 65534"), "{e}");
     // Its dry run is refused alike; the same ids fit when there are fewer of them.
     assert!(matches!(
-        ali.create_kill_instance_session_task_dry_run(task_request((10_805_000..10_811_000).collect()))
+        ali.create_kill_instance_session_task()
+            .input(task_request((10_805_000..10_811_000).collect()))
+            .dry_run()
             .await,
         Err(Error::InvalidRequest(_))
     ));
-    ali.create_kill_instance_session_task_dry_run(task_request((10_805_000..10_805_500).collect()))
+    ali.create_kill_instance_session_task()
+        .input(task_request((10_805_000..10_805_500).collect()))
+        .dry_run()
         .await
         .unwrap();
     let e = ali
-        .kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "r".repeat(1 << 20),
-            console_context: None,
-        })
+        .kill_instance_all_session()
+        .instance_id("r".repeat(1 << 20))
+        .send()
         .await
         .unwrap_err();
     let Error::InvalidRequest(v) = &e else { panic!("{e:?}") };
@@ -358,7 +384,10 @@ async fn oversized_requests_are_refused_naming_the_field_and_the_limit() {
     ))
     .unwrap();
     let e = das
-        .delete_process(&"i".repeat(1 << 20), process_body())
+        .delete_process()
+        .input(process_body())
+        .instance_id("i".repeat(1 << 20))
+        .send()
         .await
         .unwrap_err();
     let Error::InvalidRequest(v) = &e else { panic!("{e:?}") };
@@ -378,12 +407,7 @@ async fn a_url_of_exactly_the_http_stack_limit_is_sent_and_one_byte_more_is_refu
     .unwrap();
     // `{endpoint}/?InstanceId={id}`: the id fills the URL up to the limit.
     let fill = MAX_URL_BYTES - format!("{}/?InstanceId=", server.url()).len();
-    let call = |len: usize| {
-        ali.kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "r".repeat(len),
-            console_context: None,
-        })
-    };
+    let call = |len: usize| ali.kill_instance_all_session().instance_id("r".repeat(len)).send();
     call(fill).await.unwrap();
     let reqs = server.requests();
     assert_eq!(reqs.len(), 1);
@@ -407,14 +431,17 @@ async fn a_throttling_wait_longer_than_the_time_left_returns_the_throttling_erro
     let das = DasClient::new(
         hw_config(&server, huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT))
             .total_timeout(Duration::from_secs(3))
-            .retry(RetryPolicy {
-                max_retry_after: Duration::from_secs(60),
-                ..RetryPolicy::default()
-            }),
+            .retry(RetryPolicy::default().max_retry_after(Duration::from_secs(60))),
     )
     .unwrap();
     let started = Instant::now();
-    let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+    let e = das
+        .delete_process()
+        .input(process_body())
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
     let elapsed = started.elapsed();
     assert_eq!(
         (e.status(), e.code(), e.request_id()),
@@ -471,7 +498,13 @@ async fn ten_thousand_concurrent_calls_stay_within_the_in_flight_limit() {
     let (stop, sampler) = socket_sampler(port);
     let calls = (0..10_000).map(|_| {
         let das = das.clone();
-        tokio::spawn(async move { das.delete_process(INSTANCE, process_body()).await })
+        tokio::spawn(async move {
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .send()
+                .await
+        })
     });
     let results: Vec<_> = futures_join(calls.collect()).await;
     stop.store(true, Ordering::SeqCst);
@@ -511,7 +544,13 @@ async fn a_slow_server_makes_calls_queue_not_fail() {
     .unwrap();
     let calls = (0..5_000).map(|_| {
         let das = das.clone();
-        tokio::spawn(async move { das.delete_process(INSTANCE, process_body()).await })
+        tokio::spawn(async move {
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .send()
+                .await
+        })
     });
     let results: Vec<_> = futures_join(calls.collect()).await;
     assert_eq!(results.iter().filter(|r| r.is_err()).count(), 0);
@@ -546,10 +585,18 @@ async fn a_success_reply_keeps_its_place_until_its_body_is_done() {
     .unwrap();
     let started = Instant::now();
     let second = async {
-        let r = ali.create_kill_instance_session_task(task_request(vec![2])).await;
+        let r = ali
+            .create_kill_instance_session_task()
+            .input(task_request(vec![2]))
+            .send()
+            .await;
         (r, started.elapsed())
     };
-    let (a, (b, b_done)) = tokio::join!(ali.create_kill_instance_session_task(task_request(vec![1])), second);
+    let first = ali
+        .create_kill_instance_session_task()
+        .input(task_request(vec![1]))
+        .send();
+    let (a, (b, b_done)) = tokio::join!(first, second);
     assert!(matches!(a, Err(Error::Timeout)), "{a:?}");
     b.unwrap();
     assert!(
@@ -585,11 +632,12 @@ async fn replies_past_the_cap_fail_with_a_clear_error() {
             al_config(&server, alibabacloud_dbops::Credentials::new(AL_AK, AL_SECRET)).max_reply_bytes(1 << 20),
         )
         .unwrap();
-        let e = ali.kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "r-1".into(),
-            console_context: None,
-        });
-        let e = e.await.unwrap_err();
+        let e = ali
+            .kill_instance_all_session()
+            .instance_id("r-1")
+            .send()
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 e,
@@ -621,10 +669,9 @@ async fn replies_past_the_cap_fail_with_a_clear_error() {
     ))
     .unwrap();
     let e = ali
-        .kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "r-1".into(),
-            console_context: None,
-        })
+        .kill_instance_all_session()
+        .instance_id("r-1")
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -652,7 +699,13 @@ async fn server_messages_are_shortened_and_huge_error_replies_are_not_read() {
         hw_config(&server, huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT)).retry(RetryPolicy::none()),
     )
     .unwrap();
-    let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+    let e = das
+        .delete_process()
+        .input(process_body())
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
     let Error::Service(s) = &e else { panic!("{e:?}") };
     assert_eq!(
         (s.code.as_deref(), s.request_id.as_deref()),
@@ -664,7 +717,13 @@ async fn server_messages_are_shortened_and_huge_error_replies_are_not_read() {
     assert!(e.to_string().len() < 1200, "{}", e.to_string().len());
 
     let started = Instant::now();
-    let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+    let e = das
+        .delete_process()
+        .input(process_body())
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
     let Error::Service(s) = &e else { panic!("{e:?}") };
     assert_eq!((s.status, s.code.as_deref(), s.message.as_deref()), (500, None, None));
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
@@ -701,12 +760,7 @@ async fn success_replies_are_read_up_to_exactly_the_cap_and_a_longer_declared_on
             .attempt_timeout(Duration::from_secs(3)),
     )
     .unwrap();
-    let call = || {
-        ali.kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "r-1".into(),
-            console_context: None,
-        })
-    };
+    let call = || ali.kill_instance_all_session().instance_id("r-1").send();
     assert_eq!(call().await.unwrap().data.as_deref(), Some("xx"));
     assert_eq!(call().await.unwrap().data.as_deref(), Some("xx"));
     let started = Instant::now();
@@ -721,11 +775,9 @@ async fn success_replies_are_read_up_to_exactly_the_cap_and_a_longer_declared_on
 #[tokio::test]
 async fn a_reply_read_to_its_end_frees_its_place_while_still_held() {
     let server = Server::start(|_, _| Reply::json(200, r#"{"ok":true}"#)).await;
-    let config = dbops_core::HttpConfig {
-        max_in_flight: 1,
-        allow_http: true,
-        ..Default::default()
-    };
+    let mut config = dbops_core::HttpConfig::default();
+    config.max_in_flight = 1;
+    config.allow_http = true;
     let client = config.build_client(&server.url()).unwrap();
     let transport = config.transport();
     let request = || reqwest::Request::new(reqwest::Method::GET, server.url().parse().unwrap());
@@ -787,11 +839,23 @@ async fn error_replies_are_read_up_to_exactly_the_cap() {
     )
     .unwrap();
     for want in [Some("DBS.7"), Some("DBS.7"), None] {
-        let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+        let e = das
+            .delete_process()
+            .input(process_body())
+            .instance_id(INSTANCE)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!((e.status(), e.code()), (Some(500), want), "{e:?}");
     }
     let started = Instant::now();
-    let e = das.delete_process(INSTANCE, process_body()).await.unwrap_err();
+    let e = das
+        .delete_process()
+        .input(process_body())
+        .instance_id(INSTANCE)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!((e.status(), e.code()), (Some(500), None), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
 }

@@ -4,22 +4,18 @@
 
 use std::time::Duration;
 
-use alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskRequest;
+use alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput;
 use alibabacloud_dbops::{ClientConfig, Credentials, DasClient, Error, Proxy, SecretString};
 use dbops_tests::{Reply, Server};
 
 const PASSWORD: &str = "db-p@ss-must-not-leak";
 
-fn request() -> CreateKillInstanceSessionTaskRequest {
-    CreateKillInstanceSessionTaskRequest {
-        instance_id: "rm-2ze8g2am97624****".into(),
-        node_id: None,
-        db_user: "testUser".into(),
-        db_user_password: SecretString::new(PASSWORD),
-        ignored_users: vec![],
-        kill_all_sessions: true,
-        session_ids: vec![],
-    }
+fn request() -> CreateKillInstanceSessionTaskInput {
+    CreateKillInstanceSessionTaskInput::default()
+        .instance_id("rm-2ze8g2am97624****")
+        .db_user("testUser")
+        .db_user_password(PASSWORD)
+        .kill_all_sessions(true)
 }
 
 fn config(endpoint: &str) -> ClientConfig {
@@ -58,7 +54,9 @@ async fn proxies_are_chosen_per_endpoint() {
     // A loopback, plain-http endpoint goes direct whatever the environment says.
     DasClient::new(config(&endpoint.url()))
         .unwrap()
-        .create_kill_instance_session_task(request())
+        .create_kill_instance_session_task()
+        .input(request())
+        .send()
         .await
         .unwrap();
     assert_eq!(endpoint.requests().len(), 1);
@@ -68,7 +66,9 @@ async fn proxies_are_chosen_per_endpoint() {
     let explicit = config(&endpoint.url()).proxy(Proxy::Url(SecretString::new(proxy.url())));
     let e = DasClient::new(explicit)
         .unwrap()
-        .create_kill_instance_session_task(request())
+        .create_kill_instance_session_task()
+        .input(request())
+        .send()
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(403), "{e:?}");
@@ -86,7 +86,9 @@ async fn proxies_are_chosen_per_endpoint() {
     let https = config("https://das.cn-shanghai.aliyuncs.com");
     let e = DasClient::new(https)
         .unwrap()
-        .create_kill_instance_session_task(request())
+        .create_kill_instance_session_task()
+        .input(request())
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
@@ -102,7 +104,9 @@ async fn proxies_are_chosen_per_endpoint() {
     let direct = config("https://das.cn-shanghai.aliyuncs.com").proxy(Proxy::Direct);
     let _ = DasClient::new(direct)
         .unwrap()
-        .create_kill_instance_session_task(request())
+        .create_kill_instance_session_task()
+        .input(request())
+        .send()
         .await;
     assert_eq!(proxy.requests().len(), 2);
 
@@ -111,7 +115,9 @@ async fn proxies_are_chosen_per_endpoint() {
     let exempt = config("https://das.cn-shanghai.aliyuncs.com");
     let _ = DasClient::new(exempt)
         .unwrap()
-        .create_kill_instance_session_task(request())
+        .create_kill_instance_session_task()
+        .input(request())
+        .send()
         .await;
     assert_eq!(proxy.requests().len(), 2);
 
@@ -120,7 +126,9 @@ async fn proxies_are_chosen_per_endpoint() {
     let local = config("https://localhost:1");
     let _ = DasClient::new(local)
         .unwrap()
-        .create_kill_instance_session_task(request())
+        .create_kill_instance_session_task()
+        .input(request())
+        .send()
         .await;
     assert_eq!(proxy.requests().len(), 2);
 }

@@ -6,9 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use alibabacloud_dbops::das::types::KillInstanceAllSessionRequest;
 use dbops_tests::{Reply, Server};
-use huaweicloud_dbops::das::types::DeleteProcessReqBody;
 use huaweicloud_dbops::{Error, RetryPolicy};
 
 struct Counting;
@@ -81,11 +79,7 @@ async fn a_200_mb_reply_costs_about_the_cap_in_memory() {
                 .max_reply_bytes(CAP),
         )
         .unwrap();
-        let (result, peak) = peak_growth(ali.kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: "r-1".into(),
-            console_context: None,
-        }))
-        .await;
+        let (result, peak) = peak_growth(ali.kill_instance_all_session().instance_id("r-1").send()).await;
         assert!(
             matches!(
                 result,
@@ -116,11 +110,13 @@ async fn a_200_mb_reply_costs_about_the_cap_in_memory() {
             .max_reply_bytes(CAP),
         )
         .unwrap();
-        let body: DeleteProcessReqBody = serde_json::from_value(
-            serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "app"}),
-        )
-        .unwrap();
-        let (result, peak) = peak_growth(das.delete_process("da304cd5bbb944de828759bc7be3d3fein01", body)).await;
+        let call = das
+            .delete_process()
+            .instance_id("da304cd5bbb944de828759bc7be3d3fein01")
+            .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+            .user("app")
+            .send();
+        let (result, peak) = peak_growth(call).await;
         let Err(Error::Service(e)) = &result else {
             panic!("{result:?}")
         };

@@ -10,25 +10,23 @@ use dbops_tests::{Reply, Server};
 use huaweicloud_dbops::runtime::HuaweiDialect;
 
 fn policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-        retry_server_errors: false,
-        retry_after_send_failures: false,
-    }
+    RetryPolicy::default()
+        .max_attempts(3)
+        .initial_backoff(Duration::from_millis(10))
+        .max_backoff(Duration::from_millis(20))
+        .max_retry_after(Duration::from_secs(2))
+        .retry_server_errors(false)
+        .retry_after_send_failures(false)
 }
 
 fn settings(retry: RetryPolicy, total: Duration) -> HttpConfig {
-    HttpConfig {
-        retry,
-        total_timeout: total,
-        attempt_timeout: Duration::from_secs(2),
-        connect_timeout: Duration::from_secs(2),
-        allow_http: true,
-        ..HttpConfig::default()
-    }
+    let mut config = HttpConfig::default();
+    config.retry = retry;
+    config.total_timeout = total;
+    config.attempt_timeout = Duration::from_secs(2);
+    config.connect_timeout = Duration::from_secs(2);
+    config.allow_http = true;
+    config
 }
 
 /// Sends one POST to `url` under `retry`; returns the attempts made (signatures), the outcome's HTTP
@@ -69,10 +67,7 @@ async fn a_reset_after_sending_is_retried_only_when_opted_in() {
     assert!(result.is_err());
     assert_eq!((attempts, server.requests().len()), (1, 1));
 
-    let opted = RetryPolicy {
-        retry_after_send_failures: true,
-        ..policy()
-    };
+    let opted = policy().retry_after_send_failures(true);
     let (attempts, result, _) = run(&server.url(), opted, LONG).await;
     assert!(result.is_err());
     assert_eq!((attempts, server.requests().len()), (3, 4));
@@ -82,9 +77,10 @@ async fn a_reset_after_sending_is_retried_only_when_opted_in() {
 async fn a_stalled_attempt_is_retried_only_when_opted_in() {
     let server = Server::start(|_, _| Reply::Stall(Duration::from_secs(5))).await;
     let mut p = policy();
-    let config = |p: RetryPolicy| HttpConfig {
-        attempt_timeout: Duration::from_millis(200),
-        ..settings(p, LONG)
+    let config = |p: RetryPolicy| {
+        let mut config = settings(p, LONG);
+        config.attempt_timeout = Duration::from_millis(200);
+        config
     };
     for (opt_in, want) in [(false, 1), (true, 3)] {
         p.retry_after_send_failures = opt_in;
@@ -105,19 +101,12 @@ async fn server_errors_are_retried_only_when_opted_in() {
     let server = Server::start(|_, _| Reply::empty(503)).await;
     let (attempts, result, _) = run(&server.url(), policy(), LONG).await;
     assert_eq!((attempts, result.unwrap()), (1, 503));
-    let opted = RetryPolicy {
-        retry_server_errors: true,
-        ..policy()
-    };
+    let opted = policy().retry_server_errors(true);
     let (attempts, result, _) = run(&server.url(), opted, LONG).await;
     assert_eq!((attempts, result.unwrap()), (3, 503));
     // A 4xx that is not throttling is never retried.
     let bad = Server::start(|_, _| Reply::json(400, r#"{"error_code":"DBS.1"}"#)).await;
-    let opted = RetryPolicy {
-        retry_server_errors: true,
-        retry_after_send_failures: true,
-        ..policy()
-    };
+    let opted = policy().retry_server_errors(true).retry_after_send_failures(true);
     let (attempts, result, _) = run(&bad.url(), opted, LONG).await;
     assert_eq!((attempts, result.unwrap()), (1, 400));
 }
@@ -149,11 +138,9 @@ async fn throttling_waits_its_retry_after_up_to_the_cap() {
 #[tokio::test]
 async fn a_backoff_that_would_pass_the_total_timeout_is_not_started() {
     let server = Server::start(|_, _| Reply::empty(429)).await;
-    let slow = RetryPolicy {
-        initial_backoff: Duration::from_secs(4),
-        max_backoff: Duration::from_secs(4),
-        ..policy()
-    };
+    let slow = policy()
+        .initial_backoff(Duration::from_secs(4))
+        .max_backoff(Duration::from_secs(4));
     // The backoff (2 to 4 s) cannot end within the 1.5 s total: the first reply is returned at once.
     let (attempts, result, took) = run(&server.url(), slow.clone(), Duration::from_millis(1500)).await;
     assert_eq!((attempts, result.unwrap()), (1, 429));
@@ -181,12 +168,13 @@ async fn a_total_timeout_that_ends_during_a_later_attempt_is_a_timeout() {
             .total_timeout(Duration::from_secs(1)),
     )
     .unwrap();
-    let body =
-        serde_json::from_value(serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "a"}))
-            .unwrap();
     let started = Instant::now();
     let e = das
-        .delete_process("da304cd5bbb944de828759bc7be3d3fein01", body)
+        .delete_process()
+        .instance_id("da304cd5bbb944de828759bc7be3d3fein01")
+        .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+        .user("a")
+        .send()
         .await
         .unwrap_err();
     let took = started.elapsed();
@@ -217,12 +205,10 @@ async fn backoff_doubles_from_one_attempt_to_the_next() {
     // 50 ms × 2^(k-1), at most twice that. A wait that did not grow (the same index twice, or one
     // behind) would stay at or below that minimum at every gap; with the doubling, all four gaps
     // landing within 10 ms of their minimum has a chance of about one in a million.
-    let growing = RetryPolicy {
-        max_attempts: 5,
-        initial_backoff: Duration::from_millis(100),
-        max_backoff: Duration::from_secs(10),
-        ..policy()
-    };
+    let growing = policy()
+        .max_attempts(5)
+        .initial_backoff(Duration::from_millis(100))
+        .max_backoff(Duration::from_secs(10));
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()

@@ -73,19 +73,14 @@ async fn calls_are_traced_with_their_facts_and_without_secrets() {
     ))
     .endpoint(server.url())
     .allow_http(true)
-    .retry(huaweicloud_dbops::RetryPolicy {
-        initial_backoff: Duration::from_millis(5),
-        ..Default::default()
-    });
-    let body = huaweicloud_dbops::das::types::DeleteProcessReqBody {
-        db_user_id: "2c250598-1e3c-4d31-bc19-be1d866247e6".into(),
-        user: Some("aaa".into()),
-        database: None,
-        process_ids: vec![],
-    };
+    .retry(huaweicloud_dbops::RetryPolicy::default().initial_backoff(Duration::from_millis(5)));
     huaweicloud_dbops::DasClient::new(config)
         .unwrap()
-        .delete_process("da304cd5bbb944de828759bc7be3d3fein01", body)
+        .delete_process()
+        .instance_id("da304cd5bbb944de828759bc7be3d3fein01")
+        .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+        .user("aaa")
+        .send()
         .await
         .unwrap();
     assert_logged(
@@ -114,16 +109,15 @@ async fn calls_are_traced_with_their_facts_and_without_secrets() {
             .allow_http(true),
     )
     .unwrap();
-    let request = alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskRequest {
-        instance_id: "rm-1".into(),
-        node_id: None,
-        db_user: "u".into(),
-        db_user_password: alibabacloud_dbops::SecretString::new(PASSWORD),
-        ignored_users: vec![],
-        kill_all_sessions: true,
-        session_ids: vec![],
-    };
-    let err = client.create_kill_instance_session_task(request).await.unwrap_err();
+    let err = client
+        .create_kill_instance_session_task()
+        .instance_id("rm-1")
+        .db_user("u")
+        .db_user_password(PASSWORD)
+        .kill_all_sessions(true)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("NoPermission"));
     assert_logged(
         &logs.take(),

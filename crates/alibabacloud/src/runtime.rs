@@ -1,19 +1,19 @@
-//! The Alibaba Cloud runtime behind every generated action: local validation, the RPC wire form
-//! (`POST /`, parameters in the query, Action and Version in headers), ACS3-HMAC-SHA256 signing of
-//! each attempt with a fresh date and nonce, retries, and error replies.
+//! The Alibaba Cloud runtime behind every generated action, transport only: the endpoint, the Action
+//! and Version headers, ACS3-HMAC-SHA256 signing of each attempt with a fresh date and nonce, retries,
+//! dry-run capture and error replies. The RPC query itself is written by the generated code.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
-use dbops_core::encode::{MAX_URL_BYTES, encode_into};
-use dbops_core::http::{Dialect, Transport, header_str, host_header};
-use dbops_core::meta::{Field, Fields, NoBody, Operation, RequestView, read_body};
+use dbops_core::encode::MAX_URL_BYTES;
+use dbops_core::http::{Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send};
+use dbops_core::meta::{Operation, Service};
 use dbops_core::time::UtcDateTime;
-use dbops_core::{Error, SecretString, ServiceError, Violation};
+use dbops_core::wire::{Reply, WireRequest};
+use dbops_core::{Error, PreparedRequest, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde::de::DeserializeOwned;
+use url::Url;
 
 use crate::credentials::Credentials;
 use crate::signer::{self, EMPTY_SHA256, Query, SignableRequest};
@@ -23,51 +23,109 @@ use dbops_core::signing::SigningKey;
 /// timeouts, retries.
 pub type ClientConfig = dbops_core::ClientConfig<Credentials>;
 
-pub(crate) struct Built {
-    pub baseurl: String,
-    pub reqwest: reqwest::Client,
-    pub runtime: Runtime,
-    pub total_timeout: Duration,
-}
-
-pub(crate) fn build(
-    config: ClientConfig,
-    service: &'static str,
-    api_version: &'static str,
-    regions: &[(&str, &str)],
-    default_endpoint: &str,
-) -> Result<Built, Error> {
-    let baseurl = config.resolve_endpoint(service, regions, Some(default_endpoint))?;
-    let (credentials, http) = config.into_parts();
-    credentials.check()?;
-    let reqwest = http.build_client(&baseurl)?;
-    let runtime = Runtime {
-        credentials: Arc::new(credentials),
-        api_version,
-        transport: http.transport(),
-        capture: None,
-        query: None,
-    };
-    Ok(Built {
-        baseurl,
-        reqwest,
-        runtime,
-        total_timeout: http.total_timeout,
-    })
-}
-
-/// The runtime the generated client calls through its hooks.
+/// The transport behind every generated action of one client: it adds the endpoint, the Action and
+/// Version headers and the signature to the wire form the generated code writes (`POST /` with every
+/// parameter in the canonical query), sends with retries within the client's limits, and reads the
+/// reply. Clones share everything.
 #[derive(Debug, Clone)]
-pub struct Runtime {
-    credentials: Arc<Credentials>,
-    api_version: &'static str,
+pub(crate) struct Runtime(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    service: &'static Service,
+    client: reqwest::Client,
+    /// The endpoint, without a trailing `/`.
+    base: String,
+    /// The endpoint's host, for the call span.
+    host: String,
+    credentials: Credentials,
     /// Retries, total timeout, in-flight limit and reply cap, shared by every call of the client.
     transport: Transport,
-    /// Set on dry-run clients: requests are signed and captured here instead of being sent.
-    capture: Option<Capture>,
-    /// Set on the client of one call whose body was checked and written out as the RPC query from its
-    /// typed value (see [`Runtime::for_body`]): `pre` sends this query and does not read the body back.
-    query: Option<String>,
+    total_timeout: Duration,
+}
+
+impl Runtime {
+    /// The runtime of a `service` client with these settings; unusable credentials, unknown regions and
+    /// bad endpoints are refused here.
+    pub(crate) fn new(config: ClientConfig, service: &'static Service) -> Result<Self, Error> {
+        let base = config.resolve_endpoint(service.name, service.regions, service.default_endpoint)?;
+        let (credentials, http) = config.into_parts();
+        credentials.check()?;
+        let client = http.build_client(&base)?;
+        Ok(Self(Arc::new(Inner {
+            service,
+            client,
+            host: endpoint_host(&base),
+            base,
+            credentials,
+            transport: http.transport(),
+            total_timeout: http.total_timeout,
+        })))
+    }
+
+    /// Sends one action's request and reads its reply, in the call's span and within its total timeout;
+    /// each attempt is signed afresh with a new date and nonce.
+    pub(crate) async fn send<O: Reply>(
+        &self,
+        op: &'static Operation,
+        wire: Result<WireRequest, Error>,
+    ) -> Result<O, Error> {
+        let inner = &*self.0;
+        let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
+        run_call(span, inner.total_timeout, async move {
+            let request = self.request(op, wire?)?;
+            let reply = send(&inner.client, request, &inner.transport, &AlibabaDialect, |req| {
+                self.sign(req, SystemTime::now(), Nonce::new().as_str())
+            })
+            .await
+            .map_err(Error::transport)?;
+            read_reply(reply, op, &AlibabaDialect).await
+        })
+        .await
+    }
+
+    /// The request `send` would send, signed, with credentials and secret parameters masked.
+    pub(crate) fn dry_run(
+        &self,
+        op: &'static Operation,
+        wire: Result<WireRequest, Error>,
+    ) -> Result<PreparedRequest, Error> {
+        let mut request = self.request(op, wire?)?;
+        self.sign(&mut request, SystemTime::now(), &new_nonce());
+        Ok(PreparedRequest::capture(&request, op.secrets, &SECRET_HEADERS))
+    }
+
+    /// The unsigned request: `POST` to the endpoint's `/` with the wire query, and the `x-acs-action`,
+    /// `x-acs-version` and `x-acs-content-sha256` headers.
+    fn request(&self, op: &Operation, wire: WireRequest) -> Result<reqwest::Request, Error> {
+        let inner = &*self.0;
+        let action = op
+            .rpc_action
+            .ok_or_else(|| Error::Config(format!("`{}` has no RPC action", op.name)))?;
+        let mut url = String::with_capacity(inner.base.len() + wire.path.len() + wire.query.len() + 1);
+        url.push_str(&inner.base);
+        url.push_str(&wire.path);
+        check_url_length(url.len() + 1, &wire.query)?;
+        if !wire.query.is_empty() {
+            url.push('?');
+            url.push_str(&wire.query);
+        }
+        let url = Url::parse(&url).map_err(|e| Error::Config(format!("the request URL does not parse: {e}")))?;
+        let mut request = reqwest::Request::new(reqwest::Method::POST, url);
+        let headers = request.headers_mut();
+        // Room for the wire form's headers and the signature's, so that the map grows once.
+        headers.reserve(wire.headers.len() + 8);
+        for (name, value) in wire.headers {
+            let bad = || Violation::new(name, "must be a valid HTTP header value");
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let value = HeaderValue::from_str(&value).map_err(|_| bad())?;
+            headers.insert(name, value);
+        }
+        headers.insert(X_ACS_ACTION.clone(), HeaderValue::from_static(action));
+        headers.insert(X_ACS_VERSION.clone(), HeaderValue::from_static(inner.service.api_version));
+        headers.insert(X_ACS_CONTENT_SHA256.clone(), HeaderValue::from_static(EMPTY_SHA256));
+        Ok(request)
+    }
 }
 
 /// Headers whose values are credentials, masked in dry-run output.
@@ -81,108 +139,10 @@ static X_ACS_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-acs-content
 static X_ACS_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-acs-security-token");
 
 impl Runtime {
-    /// The same runtime, capturing requests instead of sending them.
-    pub fn dry_run(&self, capture: Capture) -> Self {
-        Self {
-            capture: Some(capture),
-            ..self.clone()
-        }
-    }
-
-    /// The same runtime for a single call whose body `body` has just passed `op`'s body rules here and
-    /// been written out as its RPC query, from the typed value: its `pre` checks the other rules and
-    /// sends that query, without reading the body back.
-    pub(crate) fn for_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
-        op.validate_body(Some(body))?;
-        Ok(Self {
-            query: Some(rpc_query(body)),
-            ..self.clone()
-        })
-    }
-
-    /// Runs before anything is sent: checks the documented rules, then rewrites the generated request
-    /// into the RPC wire form: `POST /` with every parameter in the query (booleans as `true`/`false`,
-    /// lists as JSON-array text), an empty body, and `x-acs-action` / `x-acs-version` headers. The body
-    /// is read back as its generated type `B`, unless a facade method made this runtime for the one call
-    /// whose typed body it already checked and encoded. A dry-run runtime then signs and captures the
-    /// request and stops it.
-    pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
-    where
-        B: Fields + DeserializeOwned,
-    {
-        let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
-        let action = op
-            .rpc_action
-            .ok_or_else(|| Violation::new("operation", "has no RPC action"))?;
-        let mut view = RequestView {
-            path: request.url().path(),
-            query: &[],
-            headers: request.headers(),
-            body: None,
-        };
-        let read_back;
-        let query = match &self.query {
-            Some(query) => {
-                op.validate_request(&view)?;
-                query
-            }
-            None => {
-                let body = read_body::<B>(request)?;
-                let body: &dyn Fields = match &body {
-                    Some(b) => b,
-                    None => &NoBody {},
-                };
-                view.body = Some(body);
-                op.validate(&view)?;
-                read_back = rpc_query(body);
-                &read_back
-            }
-        };
-        let url = request.url_mut();
-        // The pseudo path `/{Action}` only kept the operations apart for the generator.
-        let base_len = url.path().rfind('/').unwrap_or(0);
-        check_url_length(url[..url::Position::BeforePath].len() + base_len + 2, query)?;
-        let mut path = String::with_capacity(base_len + 1);
-        path.push_str(&url.path()[..base_len]);
-        path.push('/');
-        url.set_path(&path);
-        url.set_query((!query.is_empty()).then_some(query.as_str()));
-
-        *request.method_mut() = reqwest::Method::POST;
-        *request.body_mut() = None;
-        let headers = request.headers_mut();
-        headers.remove("api-version");
-        headers.remove(reqwest::header::CONTENT_TYPE);
-        // Room for the wire form's headers and the signature's, so that the map grows once.
-        headers.reserve(8);
-        headers.insert(X_ACS_ACTION.clone(), HeaderValue::from_static(action));
-        headers.insert(X_ACS_VERSION.clone(), HeaderValue::from_static(self.api_version));
-        headers.insert(X_ACS_CONTENT_SHA256.clone(), HeaderValue::from_static(EMPTY_SHA256));
-        if let Some(capture) = &self.capture {
-            self.sign(request, SystemTime::now(), &new_nonce());
-            capture.put(PreparedRequest::capture(request, op, &SECRET_HEADERS));
-            return Err(Halt::DryRun);
-        }
-        Ok(())
-    }
-
-    /// Sends the request, signing each attempt with a fresh date and nonce, retrying as allowed.
-    pub async fn exec(
-        &self,
-        client: &reqwest::Client,
-        request: reqwest::Request,
-        _op: Option<&'static Operation>,
-    ) -> reqwest::Result<reqwest::Response> {
-        dbops_core::http::send(client, request, &self.transport, &AlibabaDialect, |req| {
-            self.sign(req, SystemTime::now(), Nonce::new().as_str())
-        })
-        .await
-    }
-
     /// Adds `x-acs-date`, `x-acs-signature-nonce`, `x-acs-security-token` (STS) and `Authorization`.
-    pub fn sign(&self, request: &mut reqwest::Request, now: SystemTime, nonce: &str) {
+    pub(crate) fn sign(&self, request: &mut reqwest::Request, now: SystemTime, nonce: &str) {
         let date = UtcDateTime::from_system(now).extended_stamp().header_value();
-        let creds = &self.credentials;
+        let creds = &self.0.credentials;
         let headers = request.headers_mut();
         headers.insert(X_ACS_DATE.clone(), date);
         if let Ok(v) = HeaderValue::from_str(nonce) {
@@ -223,104 +183,6 @@ fn check_url_length(prefix_len: usize, query: &str) -> Result<(), Violation> {
     ))
 }
 
-/// The RPC query a request body stands for, as [`rpc_query_into`] writes it.
-fn rpc_query(body: &dyn Fields) -> String {
-    let mut query = String::with_capacity(512);
-    rpc_query_into(&mut query, body);
-    query
-}
-
-/// Appends the RPC query a request body stands for, in canonical form (the form it is sent and signed
-/// in): parameters sorted by name, `name=value` percent-encoded (RFC 3986), joined by `&`. Strings go
-/// as they are, integers and booleans as text, lists as JSON-array text; absent fields are left out.
-pub fn rpc_query_into(out: &mut String, body: &dyn Fields) {
-    let mut text = String::with_capacity(128);
-    for name in body.names() {
-        let Some(value) = body.field(name) else { continue };
-        if !out.is_empty() {
-            out.push('&');
-        }
-        encode_into(out, name);
-        out.push('=');
-        text.clear();
-        encode_into(out, parameter_text(&mut text, value));
-    }
-}
-
-/// The RPC parameters a request body stands for, as (name, text) pairs in canonical order: what
-/// [`rpc_query_into`] encodes.
-pub fn rpc_parameters(body: &dyn Fields) -> Vec<(String, String)> {
-    let mut text = String::new();
-    body.names()
-        .iter()
-        .filter_map(|name| {
-            let value = body.field(name)?;
-            text.clear();
-            Some((name.to_string(), parameter_text(&mut text, value).to_string()))
-        })
-        .collect()
-}
-
-/// The text of one parameter value; `buf` holds it when it is not borrowed from the value.
-fn parameter_text<'a>(buf: &'a mut String, value: Field<'a>) -> &'a str {
-    match value {
-        Field::Str(s) => s,
-        Field::Bool(true) => "true",
-        Field::Bool(false) => "false",
-        Field::Int(n) => {
-            buf.push_str(itoa::Buffer::new().format(n));
-            buf
-        }
-        Field::Strs(items) => {
-            buf.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(',');
-                }
-                push_json_string(buf, item);
-            }
-            buf.push(']');
-            buf
-        }
-        Field::Ints(items) => {
-            buf.push('[');
-            let mut digits = itoa::Buffer::new();
-            for (i, n) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(',');
-                }
-                buf.push_str(digits.format(*n));
-            }
-            buf.push(']');
-            buf
-        }
-    }
-}
-
-/// Appends `s` as a JSON string literal, escaped as `serde_json` writes it.
-fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[(u32::from(c) >> 4) as usize]));
-                out.push(char::from(HEX[(u32::from(c) & 15) as usize]));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Whether a header (lowercase name) is signed: `host`, `content-type` and every `x-acs-*` header.
 pub fn signs_header(name: &str) -> bool {
     name == "host" || name == "content-type" || name.starts_with("x-acs-")
@@ -357,23 +219,6 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &Sign
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn json_strings_are_escaped_as_serde_json_escapes_them() {
-        for s in [
-            "plain",
-            "quo\"te",
-            "back\\slash",
-            "new\nline\ttab\r",
-            "\u{1}\u{1f}\u{8}\u{c}",
-            "é一/*",
-            "",
-        ] {
-            let mut out = String::new();
-            super::push_json_string(&mut out, s);
-            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
-        }
-    }
-
     #[test]
     fn nonces_are_32_lowercase_hex_digits_and_fresh() {
         let (a, b) = (super::new_nonce(), super::new_nonce());
@@ -421,16 +266,15 @@ impl Dialect for AlibabaDialect {
 
     fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError {
         let e = parse_error(body).unwrap_or_default();
-        ServiceError {
-            status: status.as_u16(),
-            code: e.code,
-            message: e.message,
-            request_id: e
-                .request_id
-                .or_else(|| header_str(headers, "x-acs-request-id").map(str::to_string)),
-            host_id: e.host_id,
-            recommend: e.recommend,
-        }
+        let mut out = ServiceError::new(status.as_u16());
+        out.code = e.code;
+        out.message = e.message;
+        out.request_id = e
+            .request_id
+            .or_else(|| header_str(headers, "x-acs-request-id").map(str::to_string));
+        out.host_id = e.host_id;
+        out.recommend = e.recommend;
+        out
     }
 }
 

@@ -2,43 +2,15 @@
 //! it, with every secret masked, for review or audit logs.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use crate::encode::encode_into;
-use crate::meta::{Operation, Violation};
 use crate::secret::MASK;
-
-/// Why the pre-send hook stopped a request.
-#[derive(Debug)]
-pub enum Halt {
-    /// A documented rule is broken.
-    Invalid(Violation),
-    /// A dry run: the signed request was captured instead of being sent.
-    DryRun,
-}
-
-const DRY_RUN: &str = "dry run: the request was captured and not sent";
-
-impl Halt {
-    /// The progenitor error the generated hook returns.
-    pub fn into_progenitor<E>(self) -> progenitor_client::Error<E> {
-        match self {
-            Halt::Invalid(v) => progenitor_client::Error::InvalidRequest(v.to_string()),
-            Halt::DryRun => progenitor_client::Error::Custom(DRY_RUN.into()),
-        }
-    }
-}
-
-impl From<Violation> for Halt {
-    fn from(v: Violation) -> Self {
-        Halt::Invalid(v)
-    }
-}
 
 /// A signed request as it would go on the wire, secrets masked.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PreparedRequest {
     /// `DELETE`, `POST`, …
     pub method: String,
@@ -60,8 +32,8 @@ impl PreparedRequest {
     }
 
     /// Captures `request`, masking the headers in `secret_headers`, the access key in `Authorization`
-    /// and the operation's secret parameters in the query and the JSON body.
-    pub fn capture(request: &reqwest::Request, op: &Operation, secret_headers: &[&str]) -> Self {
+    /// and the parameters named in `secrets` in the query and the JSON body.
+    pub fn capture(request: &reqwest::Request, secrets: &[&str], secret_headers: &[&str]) -> Self {
         let mut url = request.url().clone();
         if url.query().is_some() {
             let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -72,7 +44,7 @@ impl PreparedRequest {
                 }
                 encode_into(&mut query, k);
                 query.push('=');
-                if op.secrets.contains(&k.as_str()) {
+                if secrets.contains(&k.as_str()) {
                     query.push_str(MASK);
                 } else {
                     encode_into(&mut query, v);
@@ -97,8 +69,8 @@ impl PreparedRequest {
             .collect();
         let body = request.body().and_then(reqwest::Body::as_bytes).map(|bytes| {
             match serde_json::from_slice::<Value>(bytes) {
-                Ok(Value::Object(mut map)) if op.secrets.iter().any(|s| map.contains_key(*s)) => {
-                    for s in op.secrets {
+                Ok(Value::Object(mut map)) if secrets.iter().any(|s| map.contains_key(*s)) => {
+                    for s in secrets {
                         if let Some(v) = map.get_mut(*s) {
                             *v = Value::String(MASK.into());
                         }
@@ -155,35 +127,6 @@ impl fmt::Display for PreparedRequest {
             f.write_str(body)?;
         }
         Ok(())
-    }
-}
-
-/// Where a dry-run client leaves the request it captured.
-#[derive(Debug, Clone, Default)]
-pub struct Capture(Arc<Mutex<Option<PreparedRequest>>>);
-
-impl Capture {
-    /// Stores a captured request.
-    pub fn put(&self, request: PreparedRequest) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(request);
-    }
-
-    /// The outcome of a dry-run call: the captured request, or the error that stopped the call first.
-    pub fn finish<T, E>(
-        &self,
-        result: Result<T, progenitor_client::Error<E>>,
-    ) -> Result<PreparedRequest, crate::Error> {
-        if let Some(request) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return Ok(request);
-        }
-        match result {
-            Err(progenitor_client::Error::InvalidRequest(text)) => Err(crate::Error::InvalidRequest(
-                Violation::parse(&text).unwrap_or_else(|| Violation::new("request", text)),
-            )),
-            _ => Err(crate::Error::Config(
-                "the dry run did not reach the signing step".into(),
-            )),
-        }
     }
 }
 

@@ -4,8 +4,9 @@ use std::fmt;
 
 use crate::meta::Violation;
 
-/// An error reply from the service.
+/// An error reply from the service. Fields may be added.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceError {
     /// HTTP status of the reply.
     pub status: u16,
@@ -27,6 +28,18 @@ pub const MAX_MESSAGE_CHARS: usize = 1024;
 pub const MAX_FIELD_CHARS: usize = 256;
 
 impl ServiceError {
+    /// An error reply with this HTTP status and nothing else known yet.
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            code: None,
+            message: None,
+            request_id: None,
+            host_id: None,
+            recommend: None,
+        }
+    }
+
     /// The same error with every server-supplied text cut to [`MAX_MESSAGE_CHARS`] (message) or
     /// [`MAX_FIELD_CHARS`] (the others), marked with `…` where cut: a hostile or broken server cannot
     /// make errors and logs arbitrarily large.
@@ -167,15 +180,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::InvalidRequest(v) => Some(v),
-            Error::Transport(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// `Display` says everything (the violation, the transport error and its causes), so no error has a
+/// `source()` that would repeat it in a report.
+impl std::error::Error for Error {}
 
 impl From<Violation> for Error {
     fn from(v: Violation) -> Self {

@@ -1,5 +1,5 @@
 //! The send loop shared by the providers: sign each attempt afresh, send, classify the reply, back off,
-//! retry within the policy. Also the client configuration and the mapping of progenitor's errors.
+//! retry within the policy. Also the client configuration and the reading of replies.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,12 +14,14 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{Error, ServiceError};
-use crate::meta::Violation;
+use crate::meta::Operation;
+use crate::wire::Reply;
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::secret::SecretString;
 
-/// Transport settings of a client.
+/// Transport settings of a client. Set through [`crate::ClientConfig`]; fields may be added.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HttpConfig {
     /// Time allowed to establish a connection.
     pub connect_timeout: Duration,
@@ -198,7 +200,7 @@ pub trait Dialect: Sync {
 ///
 /// Each attempt first takes one of the client's in-flight places, waiting while all are taken; a
 /// success reply keeps its place until its body is read or dropped, and its body is cut off past the
-/// reply cap ([`Error::ReplyTooLarge`] from [`finish`]). Non-success replies come back buffered (at most
+/// reply cap ([`Error::ReplyTooLarge`] from [`read_reply`]). Non-success replies come back buffered (at most
 /// [`MAX_ERROR_REPLY_BYTES`]) and without their URL; transport errors come back without their URL, so
 /// neither can leak a secret carried in the query.
 pub async fn send<S>(
@@ -336,7 +338,7 @@ struct CappedBody {
     done: bool,
 }
 
-/// The error a [`CappedBody`] ends with past its limit; [`finish`] turns it into
+/// The error a [`CappedBody`] ends with past its limit; [`read_reply`] turns it into
 /// [`Error::ReplyTooLarge`].
 #[derive(Debug)]
 struct ReplyTooLarge {
@@ -471,69 +473,63 @@ fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes, url: Url) -> req
     to_reqwest(parts, reqwest::Body::from(body), url)
 }
 
-/// Turns what a generated method returned into this crate's result, reading error replies with the
-/// provider's dialect.
-pub async fn finish<T, E>(
-    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+/// Reads a reply into the operation's typed output `O`, or the error it stands for: an error reply
+/// read with the provider's dialect, a redirect (never followed), a success status the spec does not
+/// declare, a body past the reply cap, a malformed body, or a success reply whose body reports failure.
+pub async fn read_reply<O: Reply>(
+    resp: reqwest::Response,
+    op: &Operation,
     dialect: &dyn Dialect,
-) -> Result<progenitor_client::ResponseValue<T>, Error> {
-    use progenitor_client::Error as P;
-    match result {
-        Ok(v) => Ok(v),
-        Err(P::InvalidRequest(text)) => Err(Error::InvalidRequest(
-            Violation::parse(&text).unwrap_or_else(|| Violation::new("request", text)),
-        )),
-        Err(P::CommunicationError(e) | P::InvalidUpgrade(e)) => Err(Error::transport(e)),
-        Err(P::ResponseBodyError(e)) => {
-            let e = e.without_url();
-            if let Some(big) = find_source::<ReplyTooLarge>(&e) {
-                Err(Error::ReplyTooLarge {
-                    status: big.status,
-                    limit: big.limit,
-                })
-            } else if e.is_timeout() {
-                Err(Error::Timeout)
-            } else {
-                Err(Error::Decode {
-                    status: e.status().map(|s| s.as_u16()),
-                    message: format!("cannot read the body: {e}"),
-                })
-            }
+) -> Result<O, Error> {
+    let status = resp.status();
+    if !status.is_success() {
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(Error::transport)?;
+        let mut e = dialect.service_error(status, &headers, &body);
+        if status.is_redirection() {
+            e.code = None;
+            e.message = Some(redirect_message(&headers));
         }
-        Err(P::InvalidResponsePayload(bytes, e)) => Err(Error::Decode {
-            status: None,
-            message: if bytes.is_empty() {
-                "empty body where JSON was expected".into()
-            } else {
-                format!("malformed JSON: {e}")
-            },
-        }),
-        Err(P::ErrorResponse(v)) => Err(Error::Decode {
-            status: Some(v.status().as_u16()),
-            message: "unexpected error reply".into(),
-        }),
-        Err(P::UnexpectedResponse(resp)) => {
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            match resp.bytes().await {
-                Ok(body) if status.is_redirection() => {
-                    let mut e = dialect.service_error(status, &headers, &body);
-                    e.code = None;
-                    e.message = Some(redirect_message(&headers));
-                    Err(Error::Service(Box::new(e.clipped())))
-                }
-                Ok(body) if !status.is_success() => Err(Error::Service(Box::new(
-                    dialect.service_error(status, &headers, &body).clipped(),
-                ))),
-                Ok(_) => Err(Error::Decode {
-                    status: Some(status.as_u16()),
-                    message: "success status not declared by the spec".into(),
-                }),
-                Err(e) => Err(Error::transport(e)),
-            }
-        }
-        Err(P::Custom(text)) => Err(Error::Config(text)),
+        return Err(Error::Service(Box::new(e.clipped())));
     }
+    if !op.success.contains(&status.as_u16()) {
+        return Err(Error::Decode {
+            status: Some(status.as_u16()),
+            message: "success status not declared by the spec".into(),
+        });
+    }
+    let body = resp.bytes().await.map_err(|e| {
+        let e = e.without_url();
+        if let Some(big) = find_source::<ReplyTooLarge>(&e) {
+            Error::ReplyTooLarge {
+                status: big.status,
+                limit: big.limit,
+            }
+        } else if e.is_timeout() {
+            Error::Timeout
+        } else {
+            Error::Decode {
+                status: Some(status.as_u16()),
+                message: format!("cannot read the body: {e}"),
+            }
+        }
+    })?;
+    let out = O::decode(&body).map_err(|e| Error::Decode {
+        status: Some(status.as_u16()),
+        message: if body.is_empty() {
+            "empty body where JSON was expected".into()
+        } else {
+            format!("malformed JSON: {e}")
+        },
+    })?;
+    if let Some(id) = out.request_id() {
+        tracing::Span::current().record("request_id", id);
+    }
+    if let Some(mut failure) = out.failure() {
+        failure.status = status.as_u16();
+        return Err(Error::Service(Box::new(failure.clipped())));
+    }
+    Ok(out)
 }
 
 /// Where a redirect pointed, named by its host and port only (its path and query may carry anything).

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod config;
 pub mod dryrun;
 pub mod encode;
@@ -11,6 +12,7 @@ pub mod retry;
 pub mod secret;
 pub mod signing;
 pub mod time;
+pub mod wire;
 
 pub use config::{ClientConfig, EnvCredentials, EnvLookup};
 pub use dryrun::PreparedRequest;

@@ -9,6 +9,7 @@ use std::time::Duration;
 /// may have reached the service are retried only when opted in: killing sessions twice is harmless,
 /// but the caller decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included. `1` disables retries.
     pub max_attempts: u32,
@@ -44,6 +45,42 @@ impl RetryPolicy {
             max_attempts: 1,
             ..Self::default()
         }
+    }
+
+    /// Sets [`RetryPolicy::max_attempts`].
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+
+    /// Sets [`RetryPolicy::initial_backoff`].
+    pub fn initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+
+    /// Sets [`RetryPolicy::max_backoff`].
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// Sets [`RetryPolicy::max_retry_after`].
+    pub fn max_retry_after(mut self, d: Duration) -> Self {
+        self.max_retry_after = d;
+        self
+    }
+
+    /// Sets [`RetryPolicy::retry_server_errors`].
+    pub fn retry_server_errors(mut self, yes: bool) -> Self {
+        self.retry_server_errors = yes;
+        self
+    }
+
+    /// Sets [`RetryPolicy::retry_after_send_failures`].
+    pub fn retry_after_send_failures(mut self, yes: bool) -> Self {
+        self.retry_after_send_failures = yes;
+        self
     }
 
     /// The wait before attempt `next` (2 for the first retry): exponential backoff with "equal jitter"

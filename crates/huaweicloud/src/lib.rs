@@ -4,9 +4,10 @@
 pub mod credentials;
 pub mod das;
 pub mod dds;
-/// Code generated from the specs by `cargo xtask generate`; never edited by hand.
+/// Code generated from the specs by `cargo xtask generate`; never edited by hand. Reached through the
+/// service modules.
 #[allow(missing_docs)]
-pub mod generated;
+mod generated;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod runtime;

@@ -14,8 +14,13 @@
 //! let config = ClientConfig::new(Credentials::new("ak", "sk", "054e292c9880d4992f02c0196d3ea468"))
 //!     .endpoint(server.base_url())
 //!     .allow_http(true);
-//! # let body = serde_json::from_value(serde_json::json!({"db_user_id": "2c250598-1e3c-4d31-bc19-be1d866247e6", "user": "app"})).unwrap();
-//! DasClient::new(config)?.delete_process("da304cd5bbb944de828759bc7be3d3fein01", body).await?;
+//! DasClient::new(config)?
+//!     .delete_process()
+//!     .instance_id("da304cd5bbb944de828759bc7be3d3fein01")
+//!     .db_user_id("2c250598-1e3c-4d31-bc19-be1d866247e6")
+//!     .user("app")
+//!     .send()
+//!     .await?;
 //! mock.assert_async().await;
 //! # Ok(()) }
 //! ```

@@ -1,18 +1,20 @@
-//! The Huawei Cloud runtime behind every generated operation: local validation before sending, the
-//! `X-Project-Id` header, SDK-HMAC-SHA256 signing of each attempt, retries, endpoints and error replies.
+//! The Huawei Cloud runtime behind every generated operation, transport only: the endpoint, the
+//! `X-Project-Id` header, SDK-HMAC-SHA256 signing of each attempt, retries, dry-run capture and error
+//! replies. What a request holds, and whether it may be sent, is the generated code's.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use dbops_core::dryrun::{Capture, Halt, PreparedRequest};
-use dbops_core::http::{Dialect, Transport, header_str, host_header};
-use dbops_core::meta::{Fields, Operation, RequestView, read_body};
+use dbops_core::encode::MAX_URL_BYTES;
+use dbops_core::http::{Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send};
+use dbops_core::meta::{Operation, Service};
 use dbops_core::signing::SigningKey;
 use dbops_core::time::UtcDateTime;
-use dbops_core::{Error, SecretString, ServiceError, Violation};
+use dbops_core::wire::{Reply, WireRequest};
+use dbops_core::{Error, PreparedRequest, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde::de::DeserializeOwned;
+use url::Url;
 
 use crate::credentials::{Auth, Credentials};
 use crate::signer::{self, SignableRequest};
@@ -26,49 +28,131 @@ impl dbops_core::EnvCredentials for Credentials {
     }
 }
 
-pub(crate) fn build(config: ClientConfig, service: &'static str, regions: &[(&str, &str)]) -> Result<Built, Error> {
-    let baseurl = config.resolve_endpoint(service, regions, None)?;
-    let (credentials, http) = config.into_parts();
-    credentials.check()?;
-    let reqwest = http.build_client(&baseurl)?;
-    let project_header = HeaderValue::from_str(&credentials.project_id)
-        .map_err(|_| Error::Config("credential project id cannot be sent in an HTTP header".into()))?;
-    let runtime = Runtime {
-        credentials: Arc::new(credentials),
-        project_header,
-        transport: http.transport(),
-        capture: None,
-        body_checked: false,
-    };
-    Ok(Built {
-        baseurl,
-        reqwest,
-        runtime,
-        total_timeout: http.total_timeout,
-    })
-}
-
-pub(crate) struct Built {
-    pub baseurl: String,
-    pub reqwest: reqwest::Client,
-    pub runtime: Runtime,
-    pub total_timeout: Duration,
-}
-
-/// The runtime the generated clients call through their hooks.
+/// The transport behind every generated operation of one client: it adds the endpoint, `X-Project-Id`
+/// and the signature to the wire form the generated code writes, sends with retries within the
+/// client's limits, and reads the reply. Clones share everything.
 #[derive(Debug, Clone)]
-pub struct Runtime {
-    credentials: Arc<Credentials>,
+pub(crate) struct Runtime(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    service: &'static Service,
+    client: reqwest::Client,
+    /// The endpoint, without a trailing `/`.
+    base: String,
+    /// The endpoint's host, for the call span.
+    host: String,
+    credentials: Credentials,
     /// The project id as the `X-Project-Id` value, made once (the client is not built when the project
     /// id cannot be one).
     project_header: HeaderValue,
     /// Retries, total timeout, in-flight limit and reply cap, shared by every call of the client.
     transport: Transport,
-    /// Set on dry-run clients: requests are signed and captured here instead of being sent.
-    capture: Option<Capture>,
-    /// Set on the client of one call whose body was checked from its typed value before it was
-    /// serialized (see [`Runtime::for_checked_body`]): `pre` does not read the body back.
-    body_checked: bool,
+    total_timeout: Duration,
+}
+
+impl Runtime {
+    /// The runtime of a `service` client with these settings; unusable credentials, unknown regions and
+    /// bad endpoints are refused here.
+    pub(crate) fn new(config: ClientConfig, service: &'static Service) -> Result<Self, Error> {
+        let base = config.resolve_endpoint(service.name, service.regions, service.default_endpoint)?;
+        let (credentials, http) = config.into_parts();
+        credentials.check()?;
+        let client = http.build_client(&base)?;
+        let project_header = HeaderValue::from_str(&credentials.project_id)
+            .map_err(|_| Error::Config("credential project id cannot be sent in an HTTP header".into()))?;
+        Ok(Self(Arc::new(Inner {
+            service,
+            client,
+            host: endpoint_host(&base),
+            base,
+            credentials,
+            project_header,
+            transport: http.transport(),
+            total_timeout: http.total_timeout,
+        })))
+    }
+
+    /// A value the generated code fills from the credentials (`x-from-credentials`).
+    pub(crate) fn credential(&self, name: &str) -> Result<&str, Error> {
+        match name {
+            "project_id" => Ok(&self.0.credentials.project_id),
+            _ => Err(Error::Config(format!("Huawei Cloud credentials hold no `{name}`"))),
+        }
+    }
+
+    /// Sends one operation's request and reads its reply, in the call's span and within its total
+    /// timeout; each attempt is signed afresh.
+    pub(crate) async fn send<O: Reply>(
+        &self,
+        op: &'static Operation,
+        wire: Result<WireRequest, Error>,
+    ) -> Result<O, Error> {
+        let inner = &*self.0;
+        let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
+        run_call(span, inner.total_timeout, async move {
+            let request = self.request(op, wire?)?;
+            let reply = send(&inner.client, request, &inner.transport, &HuaweiDialect, |req| {
+                self.sign(req, SystemTime::now())
+            })
+            .await
+            .map_err(Error::transport)?;
+            read_reply(reply, op, &HuaweiDialect).await
+        })
+        .await
+    }
+
+    /// The request `send` would send, signed, with credentials and secret parameters masked.
+    pub(crate) fn dry_run(
+        &self,
+        op: &'static Operation,
+        wire: Result<WireRequest, Error>,
+    ) -> Result<PreparedRequest, Error> {
+        let mut request = self.request(op, wire?)?;
+        self.sign(&mut request, SystemTime::now());
+        Ok(PreparedRequest::capture(&request, op.secrets, &SECRET_HEADERS))
+    }
+
+    /// The unsigned request: the endpoint joined with the wire path and query, the operation's headers,
+    /// `Content-Type` for a JSON body, `X-Project-Id` and `Accept`.
+    fn request(&self, op: &Operation, wire: WireRequest) -> Result<reqwest::Request, Error> {
+        let inner = &*self.0;
+        let mut url = String::with_capacity(inner.base.len() + wire.path.len() + wire.query.len() + 1);
+        url.push_str(&inner.base);
+        url.push_str(&wire.path);
+        if !wire.query.is_empty() {
+            url.push('?');
+            url.push_str(&wire.query);
+        }
+        if url.len() > MAX_URL_BYTES {
+            return Err(Violation::new(
+                "request",
+                format!("would need a URL of {} bytes, over the limit of {MAX_URL_BYTES}", url.len()),
+            )
+            .into());
+        }
+        let url = Url::parse(&url).map_err(|e| Error::Config(format!("the request URL does not parse: {e}")))?;
+        let method = reqwest::Method::from_bytes(op.method.as_bytes())
+            .map_err(|_| Error::Config(format!("`{}` is not an HTTP method", op.method)))?;
+        let mut request = reqwest::Request::new(method, url);
+        let headers = request.headers_mut();
+        // Room for the headers added here and by the signature, so that the map grows once.
+        headers.reserve(wire.headers.len() + 7);
+        for (name, value) in wire.headers {
+            let bad = || Violation::new(name, "must be a valid HTTP header value");
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let value = HeaderValue::from_str(&value).map_err(|_| bad())?;
+            headers.insert(name, value);
+        }
+        if wire.body.is_some() {
+            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        headers.insert(X_PROJECT_ID.clone(), inner.project_header.clone());
+        // Said explicitly (and so signed) rather than left to the HTTP stack's `*/*`.
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+        *request.body_mut() = wire.body.map(reqwest::Body::from);
+        Ok(request)
+    }
 }
 
 /// Headers whose values are credentials, masked in dry-run output.
@@ -80,89 +164,11 @@ static X_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-security-token"
 static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
 
 impl Runtime {
-    /// The credentials' project id.
-    pub fn project_id(&self) -> &str {
-        &self.credentials.project_id
-    }
-
-    /// The same runtime, capturing requests instead of sending them.
-    pub fn dry_run(&self, capture: Capture) -> Self {
-        Self {
-            capture: Some(capture),
-            ..self.clone()
-        }
-    }
-
-    /// The same runtime for a single call whose body `body` has just passed `op`'s body rules here,
-    /// from the typed value: its `pre` checks the other rules and does not read the body back.
-    pub(crate) fn for_checked_body(&self, op: &Operation, body: &dyn Fields) -> Result<Self, Violation> {
-        op.validate_body(Some(body))?;
-        Ok(Self {
-            body_checked: true,
-            ..self.clone()
-        })
-    }
-
-    /// Runs before anything is sent: checks the operation's documented rules (reading the body back as
-    /// its generated type `B`, unless a facade method made this runtime for the one call whose typed
-    /// body it already checked), drops progenitor's
-    /// `api-version` header and adds `X-Project-Id`. A dry-run runtime then signs and captures the
-    /// request and stops it.
-    pub fn pre<B>(&self, request: &mut reqwest::Request, op: Option<&'static Operation>) -> Result<(), Halt>
-    where
-        B: Fields + DeserializeOwned,
-    {
-        let op = op.ok_or_else(|| Violation::new("operation", "is not known to this client"))?;
-        request.headers_mut().remove("api-version");
-        let query_pairs: Vec<_> = request.url().query_pairs().collect();
-        let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-        let mut view = RequestView {
-            path: request.url().path(),
-            query: &query,
-            headers: request.headers(),
-            body: None,
-        };
-        if self.body_checked {
-            op.validate_request(&view)?;
-        } else {
-            let body = read_body::<B>(request)?;
-            view.body = body.as_ref().map(|b| b as &dyn Fields);
-            op.validate(&view)?;
-        }
-        let project = self.project_header.clone();
-        // Room for the headers added here and by the signature, so that the map grows once.
-        request.headers_mut().reserve(5);
-        request.headers_mut().insert(X_PROJECT_ID.clone(), project);
-        // Said explicitly (and so signed) rather than left to the HTTP stack's `*/*`.
-        request
-            .headers_mut()
-            .entry(reqwest::header::ACCEPT)
-            .or_insert(HeaderValue::from_static("application/json"));
-        if let Some(capture) = &self.capture {
-            self.sign(request, SystemTime::now());
-            capture.put(PreparedRequest::capture(request, op, &SECRET_HEADERS));
-            return Err(Halt::DryRun);
-        }
-        Ok(())
-    }
-
-    /// Sends the request, signing each attempt afresh, retrying as the policy allows.
-    pub async fn exec(
-        &self,
-        client: &reqwest::Client,
-        request: reqwest::Request,
-        _op: Option<&'static Operation>,
-    ) -> reqwest::Result<reqwest::Response> {
-        dbops_core::http::send(client, request, &self.transport, &HuaweiDialect, |req| {
-            self.sign(req, SystemTime::now())
-        })
-        .await
-    }
-
     /// Adds the authentication headers for time `now`: `X-Sdk-Date`, `X-Security-Token` and
     /// `Authorization` for AK/SK, `X-Auth-Token` for an IAM token.
-    pub fn sign(&self, request: &mut reqwest::Request, now: SystemTime) {
-        match &self.credentials.auth {
+    pub(crate) fn sign(&self, request: &mut reqwest::Request, now: SystemTime) {
+        let credentials = &self.0.credentials;
+        match &credentials.auth {
             Auth::Token(token) => {
                 if let Some(v) = token.header_value() {
                     request.headers_mut().insert(X_AUTH_TOKEN.clone(), v);
@@ -179,8 +185,7 @@ impl Runtime {
                 if let Some(token) = security_token.as_ref().and_then(SecretString::header_value) {
                     headers.insert(X_SECURITY_TOKEN.clone(), token);
                 }
-                let key = self
-                    .credentials
+                let key = credentials
                     .signing_key
                     .as_ref()
                     .expect("AK/SK credentials carry a signing key");
@@ -242,14 +247,11 @@ impl Dialect for HuaweiDialect {
 
     fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError {
         let (code, message) = parse_error(body).unwrap_or_default();
-        ServiceError {
-            status: status.as_u16(),
-            code,
-            message,
-            request_id: header_str(headers, "x-request-id").map(str::to_string),
-            host_id: None,
-            recommend: None,
-        }
+        let mut e = ServiceError::new(status.as_u16());
+        e.code = code;
+        e.message = message;
+        e.request_id = header_str(headers, "x-request-id").map(str::to_string);
+        e
     }
 }
 
@@ -259,57 +261,3 @@ fn parse_error(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
     Some((e.error_code.or(e.code), e.error_msg.or(e.message)))
 }
 
-/// The parts every service client shares: the struct, its constructors, the generated client behind it,
-/// and a dry-run twin of the generated client.
-macro_rules! service_client {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone)]
-        pub struct $name {
-            raw: raw::Client,
-            total_timeout: std::time::Duration,
-            /// The endpoint's host, for the call span.
-            host: String,
-        }
-
-        impl $name {
-            /// A client with these settings; fails on unknown regions, bad endpoints and plain http
-            /// unless allowed.
-            pub fn new(config: crate::ClientConfig) -> Result<Self, dbops_core::Error> {
-                let b = crate::runtime::build(config, meta::SERVICE, &meta::REGIONS)?;
-                let host = dbops_core::http::endpoint_host(&b.baseurl);
-                let raw = raw::Client::new_with_client(&b.baseurl, b.reqwest, b.runtime);
-                Ok(Self { raw, total_timeout: b.total_timeout, host })
-            }
-
-            /// A client for `region` with credentials from the `HUAWEICLOUD_SDK_*` environment variables.
-            pub fn from_env(region: &str) -> Result<Self, dbops_core::Error> {
-                Self::new(crate::ClientConfig::from_env()?.region(region))
-            }
-
-            /// The generated client, for the full builder interface. Its calls are validated, signed
-            /// and retried too, but return progenitor's error type.
-            pub fn raw(&self) -> &raw::Client {
-                &self.raw
-            }
-
-            /// A copy of the generated client for one call of `op` with body `body`, which is checked
-            /// here against the body's rules, from the typed value. With a capture, the copy signs and
-            /// captures its request instead of sending it.
-            fn call_client(
-                &self,
-                op: &dbops_core::meta::Operation,
-                body: &dyn dbops_core::meta::Fields,
-                capture: Option<&dbops_core::dryrun::Capture>,
-            ) -> Result<raw::Client, dbops_core::Error> {
-                use progenitor_client::ClientInfo;
-                let mut runtime = self.raw.inner().for_checked_body(op, body)?;
-                if let Some(capture) = capture {
-                    runtime = runtime.dry_run(capture.clone());
-                }
-                Ok(raw::Client::new_with_client(self.raw.baseurl(), self.raw.client().clone(), runtime))
-            }
-        }
-    };
-}
-pub(crate) use service_client;

@@ -1,0 +1,126 @@
+//! What the generated code hands the runtime: a request in its wire form ([`WireRequest`]), written
+//! straight from the typed input, and how a typed reply is read ([`Reply`]).
+
+use crate::encode::encode_into;
+use crate::error::ServiceError;
+
+/// One request as the generated code writes it for its API style: the runtime adds the endpoint, the
+/// provider's headers and the signature, and sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireRequest {
+    /// The path after the endpoint, each parameter encoded as one segment (`/` for RPC actions).
+    pub path: String,
+    /// The query, percent-encoded (RFC 3986), without `?`; empty for none.
+    pub query: String,
+    /// The operation's own headers (lowercase names), such as `x-language`.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body, if the operation has one.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Writes a query string: `name=value` pairs percent-encoded (RFC 3986) and joined by `&`, in the order
+/// written (the generator writes RPC parameters sorted by name: the canonical form they are signed in).
+#[derive(Debug, Default)]
+pub struct Query(String);
+
+impl Query {
+    /// An empty query with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self(String::with_capacity(capacity))
+    }
+
+    fn name(&mut self, name: &str) {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        encode_into(&mut self.0, name);
+        self.0.push('=');
+    }
+
+    /// A string parameter, as it is.
+    pub fn str(&mut self, name: &str, value: &str) {
+        self.name(name);
+        encode_into(&mut self.0, value);
+    }
+
+    /// A boolean parameter: `true` or `false`.
+    pub fn bool(&mut self, name: &str, value: bool) {
+        self.str(name, if value { "true" } else { "false" });
+    }
+
+    /// An integer parameter, in decimal.
+    pub fn int(&mut self, name: &str, value: impl itoa::Integer) {
+        self.str(name, itoa::Buffer::new().format(value));
+    }
+
+    /// A list parameter as JSON-array text (`["a","b"]`, `[1,2]`), as `serde_json` writes it.
+    pub fn json<T: serde::Serialize>(&mut self, name: &str, items: &[T]) {
+        let text = serde_json::to_string(items).unwrap_or_default();
+        self.str(name, &text);
+    }
+
+    /// The query text.
+    pub fn finish(self) -> String {
+        self.0
+    }
+}
+
+/// The decoded `(name, value)` pairs of a query written by [`Query`] (for mocks that match on them).
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+/// A typed reply of an operation, as the generated code declares it.
+pub trait Reply: Sized {
+    /// Decodes a success reply's body.
+    fn decode(body: &[u8]) -> Result<Self, serde_json::Error>;
+
+    /// A success reply that reports a failure in its body (`Success: false`): the error it stands for.
+    /// The runtime fills in the HTTP status.
+    fn failure(&self) -> Option<ServiceError> {
+        None
+    }
+
+    /// The request id the reply's body carries, if any.
+    fn request_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Operations whose success reply carries nothing: any body (none, `{}`) is accepted.
+impl Reply for () {
+    fn decode(_: &[u8]) -> Result<Self, serde_json::Error> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_is_written_encoded_in_order() {
+        let mut q = Query::with_capacity(8);
+        q.str("DbUser", "a b&c");
+        q.bool("KillAllSessions", false);
+        q.int("Limit", 20u32);
+        q.json("SessionIds", &[1u64, 2]);
+        q.json("IgnoredUsers", &["x\"y".to_string()]);
+        let text = q.finish();
+        assert_eq!(
+            text,
+            "DbUser=a%20b%26c&KillAllSessions=false&Limit=20&SessionIds=%5B1%2C2%5D&IgnoredUsers=%5B%22x%5C%22y%22%5D"
+        );
+        assert_eq!(
+            query_pairs(&text),
+            [
+                ("DbUser", "a b&c"),
+                ("KillAllSessions", "false"),
+                ("Limit", "20"),
+                ("SessionIds", "[1,2]"),
+                ("IgnoredUsers", "[\"x\\\"y\"]"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+    }
+}
