@@ -195,4 +195,3 @@ fn render(spec: &Spec, spec_rel: &str, file: &syn::File) -> String {
         prettyplease::unparse(file)
     )
 }
-

@@ -125,7 +125,7 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
         for s in services {
             text.push_str(&format!("#[rustfmt::skip]\npub mod {s};\n"));
             text.push_str(&format!(
-                "/// httpmock helpers for [`{s}`].\n#[cfg(feature = \"mock\")]\n#[rustfmt::skip]\n#[allow(clippy::all)]\npub mod {s}_mock;\n"
+                "/// httpmock helpers for [`crate::{s}`].\n#[cfg(feature = \"mock\")]\n#[rustfmt::skip]\n#[allow(clippy::all)]\npub mod {s}_mock;\n"
             ));
         }
         outputs.push(Output {

@@ -432,7 +432,11 @@ fn check_extension_value(
             let ok = v.get("param").is_some_and(Value::is_string)
                 && v.get("value").is_some_and(Value::is_boolean)
                 && v.get("why").is_some_and(Value::is_string);
-            if ok { Ok(()) } else { err("needs `param` (a string), `value` (true or false) and `why` (a string)") }
+            if ok {
+                Ok(())
+            } else {
+                err("needs `param` (a string), `value` (true or false) and `why` (a string)")
+            }
         }
         "x-reply-outcome" => {
             let Some(map) = v.as_object().filter(|m| m.contains_key("success")) else {
@@ -445,7 +449,11 @@ fn check_extension_value(
                 let Some(name) = name.as_str() else {
                     return err(&format!("`{k}` must name a property"));
                 };
-                if !owner.get("properties").and_then(Value::as_object).is_some_and(|p| p.contains_key(name)) {
+                if !owner
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.contains_key(name))
+                {
                     return err(&format!("`{k}` names `{name}`, which is not a property of this schema"));
                 }
             }

@@ -195,7 +195,12 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
             (_, Some("path")) => Loc::Path,
             (_, Some("header")) => Loc::Header,
             (_, Some("query")) => Loc::Query,
-            (_, other) => return Err(err(&p_ptr, format!("parameters in `{}` are not supported", other.unwrap_or("")))),
+            (_, other) => {
+                return Err(err(
+                    &p_ptr,
+                    format!("parameters in `{}` are not supported", other.unwrap_or("")),
+                ));
+            }
         };
         let mut param = param(spec, &wire, resolve(doc, &p["schema"]), &push(&p_ptr, "schema"))?;
         param.loc = loc;
@@ -235,7 +240,10 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
         if RESERVED.contains(&p.rust.as_str()) || params[..i].iter().any(|q| q.rust == p.rust) {
             return Err(err(
                 op_ptr,
-                format!("parameter `{}` gives the Rust name `{}`, which is taken", p.wire, p.rust),
+                format!(
+                    "parameter `{}` gives the Rust name `{}`, which is taken",
+                    p.wire, p.rust
+                ),
             ));
         }
     }
@@ -244,13 +252,20 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
         let Some(rule) = param_schema_ext(spec, op, &p.wire, "x-absent-when") else {
             continue;
         };
-        let other = rule.get("param").and_then(Value::as_str).unwrap_or_default().to_string();
+        let other = rule
+            .get("param")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let value = rule.get("value").and_then(Value::as_bool).unwrap_or(true);
         let why = rule.get("why").and_then(Value::as_str).unwrap_or_default().to_string();
         if !params.iter().any(|q| q.wire == other && q.kind == Kind::Bool) {
             return Err(err(
                 op_ptr,
-                format!("`x-absent-when` of `{}` names `{other}`, which is not a boolean parameter", p.wire),
+                format!(
+                    "`x-absent-when` of `{}` names `{other}`, which is not a boolean parameter",
+                    p.wire
+                ),
             ));
         }
         absent_when.push(AbsentWhen {
@@ -295,7 +310,10 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
         });
     }
     if success.is_empty() {
-        return Err(err(&push(op_ptr, "responses"), "declares no success (2xx) response".into()));
+        return Err(err(
+            &push(op_ptr, "responses"),
+            "declares no success (2xx) response".into(),
+        ));
     }
     Ok(OpModel {
         id: snake(&name),
@@ -395,7 +413,9 @@ fn param(spec: &Spec, wire: &str, schema: &Value, ptr: &str) -> Result<Param, Sp
         if let Rule::Pattern(p) = r
             && let Err(e) = regress::Regex::new(p)
         {
-            return Err(err(format!("pattern `{p}` is not a valid ECMAScript regular expression: {e}")));
+            return Err(err(format!(
+                "pattern `{p}` is not a valid ECMAScript regular expression: {e}"
+            )));
         }
     }
     Ok(Param {
@@ -475,7 +495,11 @@ fn outcome(spec: &Spec, schema: &Value, ptr: &str) -> Result<Option<Outcome>, Sp
         Ok(Some((snake(name), is_string)))
     };
     let success = field("success")?.ok_or_else(|| {
-        SpecError::new(&spec.file, push(ptr, "x-reply-outcome"), "needs `success`, the flag that reports failure")
+        SpecError::new(
+            &spec.file,
+            push(ptr, "x-reply-outcome"),
+            "needs `success`, the flag that reports failure",
+        )
     })?;
     Ok(Some(Outcome {
         success,

@@ -159,7 +159,14 @@ fn pattern_ident(op: &OpModel, p: &Param, n: usize) -> syn::Ident {
 }
 
 /// Statements applying `rules` to `v` (a `&str` or an integer), naming the field with `name`.
-fn rule_checks(rules: &[Rule], v: &TokenStream, kind: Kind, name: &dyn Fn(TokenStream) -> TokenStream, patterns: &mut Vec<(syn::Ident, String)>, pattern_base: &dyn Fn(usize) -> syn::Ident) -> Vec<TokenStream> {
+fn rule_checks(
+    rules: &[Rule],
+    v: &TokenStream,
+    kind: Kind,
+    name: &dyn Fn(TokenStream) -> TokenStream,
+    patterns: &mut Vec<(syn::Ident, String)>,
+    pattern_base: &dyn Fn(usize) -> syn::Ident,
+) -> Vec<TokenStream> {
     let int = match kind {
         Kind::Int(i) | Kind::Ints(i) => Some(i),
         _ => None,
@@ -242,9 +249,15 @@ fn check_fn(op: &OpModel, patterns: &mut Vec<(syn::Ident, String)>) -> TokenStre
                         _ => {}
                     }
                 }
-                let v = if p.kind == Kind::Strs { quote!(v.as_str()) } else { quote!(*v) };
+                let v = if p.kind == Kind::Strs {
+                    quote!(v.as_str())
+                } else {
+                    quote!(*v)
+                };
                 let item = |r: TokenStream| quote!(dbops_core::check::item(#wire, i, #r));
-                let checks = rule_checks(&p.item_rules, &v, p.kind, &item, patterns, &|n| pattern_ident(op, p, 100 + n));
+                let checks = rule_checks(&p.item_rules, &v, p.kind, &item, patterns, &|n| {
+                    pattern_ident(op, p, 100 + n)
+                });
                 if !checks.is_empty() {
                     stmts.push(quote! {
                         for (i, v) in self.#f.iter().enumerate() {
@@ -488,7 +501,9 @@ fn body_stmts(params: &[&Param]) -> TokenStream {
         let f = ident(&p.rust);
         let v = match (p.kind, p.required) {
             (Kind::Str, false) => quote!(self.#f.as_deref().filter(|v| !v.is_empty())),
-            (Kind::Secret, false) => quote!(self.#f.as_ref().map(crate::SecretString::expose).filter(|v| !v.is_empty())),
+            (Kind::Secret, false) => {
+                quote!(self.#f.as_ref().map(crate::SecretString::expose).filter(|v| !v.is_empty()))
+            }
             (Kind::Bool | Kind::Int(_), false) => quote!(self.#f),
             _ => wire_value(p),
         };
@@ -573,14 +588,26 @@ fn wire_fn(spec: &Spec, op: &OpModel, patterns: &mut Vec<(syn::Ident, String)>) 
                 let v = format_ident!("credential_{}", p.rust);
                 let base = |n: usize| pattern_ident(op, p, n);
                 let wire = &p.wire;
-                let checks = rule_checks(&p.rules, &quote!(#v), p.kind, &|r: TokenStream| quote!(dbops_core::check::field(#wire, #r)), patterns, &base);
+                let checks = rule_checks(
+                    &p.rules,
+                    &quote!(#v),
+                    p.kind,
+                    &|r: TokenStream| quote!(dbops_core::check::field(#wire, #r)),
+                    patterns,
+                    &base,
+                );
                 credentials.push(quote! {
                     let #v = runtime.credential(#name)?;
                     #(#checks)*
                 });
             }
             let path = path_stmts(spec, op)?;
-            let headers: Vec<_> = op.params.iter().filter(|p| p.loc == Loc::Header).map(header_stmt).collect();
+            let headers: Vec<_> = op
+                .params
+                .iter()
+                .filter(|p| p.loc == Loc::Header)
+                .map(header_stmt)
+                .collect();
             let body_params: Vec<&Param> = op.params.iter().filter(|p| p.loc == Loc::Body).collect();
             let body = body_stmts(&body_params);
             quote! {
@@ -643,9 +670,9 @@ fn operation_tokens(spec: &Spec, op: &OpModel, client: &syn::Ident) -> Result<(T
     let mut patterns = Vec::new();
     let check = check_fn(op, &mut patterns);
     let wire = wire_fn(spec, op, &mut patterns)?;
-    let pattern_statics = patterns.iter().map(|(id, p)| {
-        quote!(static #id: dbops_core::check::Pattern = dbops_core::check::Pattern::new(#p);)
-    });
+    let pattern_statics = patterns
+        .iter()
+        .map(|(id, p)| quote!(static #id: dbops_core::check::Pattern = dbops_core::check::Pattern::new(#p);));
     let output = output_ty(op);
     let title = op.summary.clone().unwrap_or_else(|| op.name.clone());
     let mut about = format!("`{}`: {title}.", op.name);
@@ -743,7 +770,7 @@ fn reply_impl(op: &OpModel) -> Option<TokenStream> {
         let failed = if *success_is_text {
             quote!(self.#success.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("false")))
         } else {
-            quote!(self.#success == ::std::option::Option::Some(false))
+            quote!(matches!(self.#success, ::std::option::Option::Some(false)))
         };
         let code = outcome.code.as_ref().map(|(c, is_text)| {
             let c = ident(c);

@@ -48,7 +48,6 @@ const CONSTRAINTS: [&str; 7] = [
 /// Applies the transforms for the spec's style.
 pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
     let src = &spec.doc;
-    let operations = crate::model::operations(spec)?;
     let mut doc = src.clone();
     let mut has_secrets = false;
     let paths = src["paths"].as_object().expect("checked by load");
@@ -91,6 +90,7 @@ pub fn prepare(spec: &Spec) -> Result<Prepared, SpecError> {
     let (default_endpoint, regions) = endpoints(spec)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| SpecError::new(&spec.file, "", format!("not a valid OpenAPI 3.0 document: {e}")))?;
+    let operations = crate::model::operations(spec)?;
     let version = src["info"]["version"].as_str().unwrap_or_default().into();
     Ok(Prepared {
         doc,

@@ -110,7 +110,7 @@ fn broken_specs_are_reported_with_file_and_pointer() {
             "unknown extension",
             with(|v| v["paths"]["/v1/{id}/things"]["post"]["x-retry"] = json!(true)),
             format!(
-                "{FILE}: at #{op}/x-retry: unknown extension `x-retry` (known: x-api-style, x-acs-action, x-iam-action, x-doc-choice, x-signing, x-region, x-secret, x-at-least-one-of, x-integer-text, x-json-array-text)"
+                "{FILE}: at #{op}/x-retry: unknown extension `x-retry` (known: x-api-style, x-acs-action, x-iam-action, x-doc-choice, x-signing, x-region, x-secret, x-at-least-one-of, x-integer-text, x-from-credentials, x-absent-when, x-reply-outcome, x-json-array-text)"
             ),
         ),
         (
@@ -167,24 +167,62 @@ fn broken_specs_are_reported_with_file_and_pointer() {
             format!("{FILE}: at #/servers: needs at least one server (the endpoint)"),
         ),
         (
-            "inline request body schema",
+            "request body that is not an object",
             with(|v| {
                 v["paths"]["/v1/{id}/things"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
-                    json!({"type": "object"})
+                    json!({"type": "string"})
             }),
+            format!("{FILE}: at #{op}/requestBody: a JSON request body must be an object schema"),
+        ),
+        (
+            "request body field of a type the generator cannot write",
+            with(|v| v["components"]["schemas"]["Thing"]["properties"]["b"] = json!({"type": "number"})),
             format!(
-                "{FILE}: at #{op}/requestBody: a JSON request body must be a `$ref` to a named schema under \
-                 components/schemas"
+                "{FILE}: at #{op}/requestBody/properties/b: parameter `b` of type `number` is not supported: \
+                 strings, booleans, integers and lists of them are"
             ),
         ),
         (
-            "request body field of a type the runtime cannot read",
-            with(|v| v["components"]["schemas"]["Thing"]["properties"]["b"] = json!({"type": "number"})),
+            "a pattern the regular expression engine refuses",
+            with(|v| {
+                v["components"]["schemas"]["Thing"]["properties"]["a"] = json!({"type": "string", "pattern": "^(a$"})
+            }),
             format!(
-                "{FILE}: at #{op}/requestBody: request body `Thing`, field `b`: the runtime reads plain strings, \
-                 int64 integers, booleans and lists of strings or integers; anything else is not supported in a \
-                 request body"
+                "{FILE}: at #{op}/requestBody/properties/a: pattern `^(a$` is not a valid ECMAScript regular \
+                 expression: Unbalanced parenthesis"
             ),
+        ),
+        (
+            "x-absent-when naming a parameter that is not a boolean",
+            with(|v| {
+                v["components"]["schemas"]["Thing"]["properties"]["a"]["x-absent-when"] =
+                    json!({"param": "b", "value": true, "why": "w"})
+            }),
+            format!("{FILE}: at #{op}: `x-absent-when` of `a` names `b`, which is not a boolean parameter"),
+        ),
+        (
+            "x-absent-when without its reason",
+            with(|v| {
+                v["components"]["schemas"]["Thing"]["properties"]["a"]["x-absent-when"] =
+                    json!({"param": "b", "value": true})
+            }),
+            format!(
+                "{FILE}: at #/components/schemas/Thing/properties/a/x-absent-when: `x-absent-when`: needs `param` \
+                 (a string), `value` (true or false) and `why` (a string)"
+            ),
+        ),
+        (
+            "x-reply-outcome naming a missing property",
+            with(|v| v["components"]["schemas"]["Thing"]["x-reply-outcome"] = json!({"success": "Ok"})),
+            format!(
+                "{FILE}: at #/components/schemas/Thing/x-reply-outcome: `x-reply-outcome`: `success` names `Ok`, \
+                 which is not a property of this schema"
+            ),
+        ),
+        (
+            "a parameter name that shadows a builder method",
+            with(|v| v["components"]["schemas"]["Thing"]["properties"]["send"] = json!({"type": "string"})),
+            format!("{FILE}: at #{op}: parameter `send` gives the Rust name `send`, which is taken"),
         ),
     ];
     for (what, text, want) in cases {

@@ -70,16 +70,34 @@ fn rpc_style_gives_one_client_with_one_method_per_action() {
         .find(|t| t.provider == "alibabacloud")
         .unwrap();
     let out = dbops_codegen::generate_target(&root, &target).unwrap().contents;
-    assert_eq!(out.matches("pub struct Client {").count(), 1);
+    assert_eq!(out.matches("pub struct DasClient {").count(), 1);
     for method in [
         "pub fn create_kill_instance_session_task(",
         "pub fn kill_instance_all_session(",
     ] {
         assert_eq!(out.matches(method).count(), 1, "{method}");
     }
-    // Lists are lists in the Rust API; the secret is the masking type.
-    assert!(out.contains("pub session_ids: ::std::vec::Vec<i64>"));
+    // Lists are lists in the Rust API; a non-negative integer is unsigned; the secret is the masking type.
+    assert!(out.contains("pub session_ids: ::std::vec::Vec<u64>"));
     assert!(out.contains("pub ignored_users: ::std::vec::Vec<::std::string::String>"));
-    assert!(out.contains("pub db_user_password: crate::SecretString"));
-    assert!(out.contains("rpc_action: Some(\"CreateKillInstanceSessionTask\")"));
+    assert!(out.contains("pub db_user_password: ::std::option::Option<crate::SecretString>"));
+    // The wire form: every parameter in the canonical (sorted) query, lists as JSON-array text.
+    let query = &out[out.find("pub fn wire_query").unwrap()..];
+    let order: Vec<usize> = [
+        "\"DbUser\"",
+        "\"DbUserPassword\"",
+        "\"IgnoredUsers\"",
+        "\"InstanceId\"",
+        "\"KillAllSessions\"",
+        "\"NodeId\"",
+        "\"SessionIds\"",
+    ]
+    .iter()
+    .map(|name| query.find(name).unwrap())
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(query.contains("query.json(\"SessionIds\", &self.session_ids);"));
+    assert!(out.contains("Some(\"CreateKillInstanceSessionTask\")"));
+    // No progenitor client: the generator writes the operation layer.
+    assert!(!out.contains("progenitor_client"));
 }

@@ -124,11 +124,30 @@ async fn alibaba_create_kill_instance_session_task_examples() {
         input.db_user_password.as_ref().map(|p| p.expose()),
         Some("testPassword")
     );
+    // The doc gives one example per parameter, not one request: its KillAllSessions example (`true`)
+    // and its SessionIds example cannot go together, since the service then kills every session and
+    // ignores the ids. Each example is valid in a request that can be sent.
+    assert_eq!(params["KillAllSessions"], json!(true));
+    let refused = input.check().unwrap_err();
     assert_eq!(
-        input.check(),
-        Ok(()),
-        "the doc example of CreateKillInstanceSessionTask breaks a rule"
+        (refused.field(), refused.rule()),
+        (
+            "SessionIds",
+            "must be left out when KillAllSessions is true: the service then kills every session and ignores the ids"
+        )
     );
+    assert_eq!(
+        input.clone().kill_all_sessions(false).check(),
+        Ok(()),
+        "the doc examples of CreateKillInstanceSessionTask break a rule"
+    );
+    let all = input.clone().session_ids([]);
+    assert_eq!(
+        all.check(),
+        Ok(()),
+        "KillAllSessions with the other examples breaks a rule"
+    );
+    let input = input.kill_all_sessions(false);
     // On the wire each list becomes the JSON-array text the doc describes.
     let das = DasClient::new(ClientConfig::new(Credentials::new("id", "secret"))).unwrap();
     let dry = das
@@ -144,7 +163,7 @@ async fn alibaba_create_kill_instance_session_task_examples() {
         Some("[10805639,10805623,10805645,10805553,10805566,10805616]")
     );
     assert_eq!(get("IgnoredUsers").as_deref(), Some(r#"["db_user1","db_user2"]"#));
-    assert_eq!(get("KillAllSessions").as_deref(), Some("true"));
+    assert_eq!(get("KillAllSessions").as_deref(), Some("false"));
 
     let response = &op["responses"]["200"]["content"]["application/json"]["example"];
     let reply: types::CreateKillInstanceSessionTaskResponse = round_trip(response);

@@ -378,20 +378,21 @@ async fn oversized_requests_are_refused_naming_the_field_and_the_limit() {
     let Error::InvalidRequest(v) = &e else { panic!("{e:?}") };
     assert_eq!(v.field, "InstanceId", "{e}");
 
-    let das = DasClient::new(hw_config(
+    // A DDS node id has no pattern of its own: the one-segment rule is what refuses it.
+    let dds = DdsClient::new(hw_config(
         &server,
         huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT),
     ))
     .unwrap();
-    let e = das
-        .delete_process()
-        .input(process_body())
-        .instance_id("i".repeat(1 << 20))
+    let e = dds
+        .delete_session()
+        .input(sessions())
+        .node_id("n".repeat(1 << 20))
         .send()
         .await
         .unwrap_err();
     let Error::InvalidRequest(v) = &e else { panic!("{e:?}") };
-    assert_eq!(v.field, "instance_id", "{e}");
+    assert_eq!(v.field, "node_id", "{e}");
     assert!(v.rule.contains("at most 4096 bytes"), "{e}");
     assert!(server.requests().is_empty());
 }

@@ -9,8 +9,9 @@
 //!     <instance_id> <db_user> (all | <session_id>...) [ignore=USER]... [node=NODE_ID]
 //! ```
 
-use alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskRequest;
-use alibabacloud_dbops::{ClientConfig, DasClient, SecretString};
+use alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput;
+use alibabacloud_dbops::das::types::KillTaskData;
+use alibabacloud_dbops::{ClientConfig, DasClient};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,20 +20,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: create_kill_instance_session_task <instance_id> <db_user> (all | <session_id>...) [ignore=USER]... [node=NODE_ID]".into());
     };
     let password = std::env::var("DAS_DB_PASSWORD").map_err(|_| "set DAS_DB_PASSWORD")?;
-    let mut request = CreateKillInstanceSessionTaskRequest {
-        instance_id: instance_id.clone(),
-        node_id: None,
-        db_user: db_user.clone(),
-        db_user_password: SecretString::new(password),
-        ignored_users: Vec::new(),
-        kill_all_sessions: false,
-        session_ids: Vec::new(),
-    };
+    let mut request = CreateKillInstanceSessionTaskInput::default()
+        .instance_id(instance_id)
+        .db_user(db_user)
+        .db_user_password(password)
+        .kill_all_sessions(false);
     for arg in rest {
         match arg.split_once('=') {
             Some(("ignore", v)) => request.ignored_users.push(v.to_string()),
             Some(("node", v)) => request.node_id = Some(v.to_string()),
-            _ if arg == "all" => request.kill_all_sessions = true,
+            _ if arg == "all" => request.kill_all_sessions = Some(true),
             _ => request
                 .session_ids
                 .push(arg.parse().map_err(|_| format!("`{arg}` is not a session id"))?),
@@ -43,11 +40,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.allow_http(endpoint.starts_with("http://")).endpoint(endpoint);
     }
     let reply = DasClient::new(config)?
-        .create_kill_instance_session_task(request)
+        .create_kill_instance_session_task()
+        .input(request)
+        .send()
         .await?;
+    let tasks = match reply.data {
+        Some(KillTaskData::String(id)) => vec![id],
+        Some(KillTaskData::Array(ids)) => ids,
+        None => Vec::new(),
+    };
     println!(
-        "task {} created (request id {})",
-        reply.data.unwrap_or_default(),
+        "task(s) {} created (request id {})",
+        tasks.join(", "),
         reply.request_id.unwrap_or_default()
     );
     Ok(())

@@ -7,7 +7,6 @@
 //! cargo run -p alibabacloud-dbops --example kill_instance_all_session -- <instance_id>
 //! ```
 
-use alibabacloud_dbops::das::types::KillInstanceAllSessionRequest;
 use alibabacloud_dbops::{ClientConfig, DasClient};
 
 #[tokio::main]
@@ -20,10 +19,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.allow_http(endpoint.starts_with("http://")).endpoint(endpoint);
     }
     let reply = DasClient::new(config)?
-        .kill_instance_all_session(KillInstanceAllSessionRequest {
-            instance_id: instance_id.clone(),
-            console_context: None,
-        })
+        .kill_instance_all_session()
+        .instance_id(&instance_id)
+        .send()
         .await?;
     println!(
         "all sessions of {instance_id} terminated (request id {})",

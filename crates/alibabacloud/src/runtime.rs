@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::encode::MAX_URL_BYTES;
-use dbops_core::http::{Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send};
+use dbops_core::http::{
+    Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
+};
 use dbops_core::meta::{Operation, Service};
 use dbops_core::time::UtcDateTime;
 use dbops_core::wire::{Reply, WireRequest};
@@ -121,8 +123,13 @@ impl Runtime {
             let value = HeaderValue::from_str(&value).map_err(|_| bad())?;
             headers.insert(name, value);
         }
+        // Said explicitly rather than left to the HTTP stack's `*/*`: the replies are JSON.
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(X_ACS_ACTION.clone(), HeaderValue::from_static(action));
-        headers.insert(X_ACS_VERSION.clone(), HeaderValue::from_static(inner.service.api_version));
+        headers.insert(
+            X_ACS_VERSION.clone(),
+            HeaderValue::from_static(inner.service.api_version),
+        );
         headers.insert(X_ACS_CONTENT_SHA256.clone(), HeaderValue::from_static(EMPTY_SHA256));
         Ok(request)
     }

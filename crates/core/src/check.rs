@@ -110,12 +110,20 @@ pub fn max_items(len: usize, n: usize) -> Rule {
 
 /// The integer is at least `n`.
 pub fn minimum<T: PartialOrd + std::fmt::Display>(x: T, n: T) -> Rule {
-    if x < n { Err(format!("must be at least {n}")) } else { Ok(()) }
+    if x < n {
+        Err(format!("must be at least {n}"))
+    } else {
+        Ok(())
+    }
 }
 
 /// The integer is at most `n`.
 pub fn maximum<T: PartialOrd + std::fmt::Display>(x: T, n: T) -> Rule {
-    if x > n { Err(format!("must be at most {n}")) } else { Ok(()) }
+    if x > n {
+        Err(format!("must be at most {n}"))
+    } else {
+        Ok(())
+    }
 }
 
 /// The string is the plain decimal text of an integer in `min..=max` (digits and an optional `-`; no
@@ -174,7 +182,10 @@ mod tests {
         assert_eq!(minimum(0i64, 1), Err("must be at least 1".into()));
         assert_eq!(maximum(10u64, 9), Err("must be at most 9".into()));
         assert_eq!(maximum(9u64, 9), Ok(()));
-        assert_eq!(one_of("fr", &["zh-cn", "en-us"]), Err("must be one of `zh-cn`, `en-us`".into()));
+        assert_eq!(
+            one_of("fr", &["zh-cn", "en-us"]),
+            Err("must be one of `zh-cn`, `en-us`".into())
+        );
         assert_eq!(one_of("en-us", &["zh-cn", "en-us"]), Ok(()));
     }
 
@@ -203,7 +214,10 @@ mod tests {
         assert_eq!(field("user", Ok(())), Ok(()));
         assert_eq!(
             at_least_one_of(&["ids", "user"], &[false, false]),
-            Err(Violation::new("ids, user", "at least one of ids, user must be given and non-empty"))
+            Err(Violation::new(
+                "ids, user",
+                "at least one of ids, user must be given and non-empty"
+            ))
         );
         assert_eq!(at_least_one_of(&["ids", "user"], &[false, true]), Ok(()));
         assert_eq!(required("DbUser"), Violation::new("DbUser", "is required"));
@@ -222,6 +236,9 @@ mod tests {
         // Does not compile: matches nothing.
         assert!(!Pattern::new("^(a$").matches("a"));
         assert_eq!(format!("{:?}", Pattern::new("^a$")), "Pattern(\"^a$\")");
-        assert_eq!(pattern("AB", &Pattern::new("^[a-z]+$")), Err("must match the pattern `^[a-z]+$`".into()));
+        assert_eq!(
+            pattern("AB", &Pattern::new("^[a-z]+$")),
+            Err("must match the pattern `^[a-z]+$`".into())
+        );
     }
 }

@@ -15,9 +15,9 @@ use url::Url;
 
 use crate::error::{Error, ServiceError};
 use crate::meta::Operation;
-use crate::wire::Reply;
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::secret::SecretString;
+use crate::wire::Reply;
 
 /// Transport settings of a client. Set through [`crate::ClientConfig`]; fields may be added.
 #[derive(Debug, Clone)]
@@ -476,11 +476,7 @@ fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes, url: Url) -> req
 /// Reads a reply into the operation's typed output `O`, or the error it stands for: an error reply
 /// read with the provider's dialect, a redirect (never followed), a success status the spec does not
 /// declare, a body past the reply cap, a malformed body, or a success reply whose body reports failure.
-pub async fn read_reply<O: Reply>(
-    resp: reqwest::Response,
-    op: &Operation,
-    dialect: &dyn Dialect,
-) -> Result<O, Error> {
+pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, dialect: &dyn Dialect) -> Result<O, Error> {
     let status = resp.status();
     if !status.is_success() {
         let headers = resp.headers().clone();

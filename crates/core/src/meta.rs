@@ -133,6 +133,9 @@ mod tests {
             v.to_string(),
             "invalid `process_ids[2]`: must be the decimal text of an integer from 0 to 5"
         );
-        assert_eq!((v.field(), v.rule()), ("process_ids[2]", "must be the decimal text of an integer from 0 to 5"));
+        assert_eq!(
+            (v.field(), v.rule()),
+            ("process_ids[2]", "must be the decimal text of an integer from 0 to 5")
+        );
     }
 }

@@ -7,7 +7,7 @@
 //!     <instance_id> <db_user_id> [user=NAME] [database=NAME] [process=ID]...
 //! ```
 
-use huaweicloud_dbops::das::types::DeleteProcessReqBody;
+use huaweicloud_dbops::das::DeleteProcessInput;
 use huaweicloud_dbops::{ClientConfig, DasClient};
 
 #[tokio::main]
@@ -18,17 +18,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "usage: delete_process <instance_id> <db_user_id> [user=NAME] [database=NAME] [process=ID]...".into(),
         );
     };
-    let mut body = DeleteProcessReqBody {
-        db_user_id: db_user_id.clone(),
-        user: None,
-        database: None,
-        process_ids: Vec::new(),
-    };
+    let mut input = DeleteProcessInput::default()
+        .instance_id(instance_id)
+        .db_user_id(db_user_id);
     for arg in rest {
         match arg.split_once('=') {
-            Some(("user", v)) => body.user = Some(v.to_string()),
-            Some(("database", v)) => body.database = Some(v.to_string()),
-            Some(("process", v)) => body.process_ids.push(v.to_string()),
+            Some(("user", v)) => input.user = Some(v.to_string()),
+            Some(("database", v)) => input.database = Some(v.to_string()),
+            Some(("process", v)) => input.process_ids.push(v.to_string()),
             _ => return Err(format!("unknown argument `{arg}`").into()),
         }
     }
@@ -44,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let client = DasClient::new(config)?;
-    client.delete_process(instance_id, body).await?;
+    client.delete_process().input(input).send().await?;
     println!("sessions killed on instance {instance_id}");
     Ok(())
 }

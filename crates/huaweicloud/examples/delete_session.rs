@@ -6,7 +6,6 @@
 //! cargo run -p huaweicloud-dbops --example delete_session -- <node_id> <session_id>...
 //! ```
 
-use huaweicloud_dbops::dds::types::DeleteSessionRequestBody;
 use huaweicloud_dbops::{ClientConfig, DdsClient};
 
 #[tokio::main]
@@ -27,12 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let client = DdsClient::new(config)?;
     client
-        .delete_session(
-            node_id,
-            DeleteSessionRequestBody {
-                sessions: sessions.to_vec(),
-            },
-        )
+        .delete_session()
+        .node_id(node_id)
+        .sessions(sessions)
+        .send()
         .await?;
     println!("{} session(s) killed on node {node_id}", sessions.len());
     Ok(())

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dbops_core::encode::MAX_URL_BYTES;
-use dbops_core::http::{Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send};
+use dbops_core::http::{
+    Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
+};
 use dbops_core::meta::{Operation, Service};
 use dbops_core::signing::SigningKey;
 use dbops_core::time::UtcDateTime;
@@ -127,7 +129,10 @@ impl Runtime {
         if url.len() > MAX_URL_BYTES {
             return Err(Violation::new(
                 "request",
-                format!("would need a URL of {} bytes, over the limit of {MAX_URL_BYTES}", url.len()),
+                format!(
+                    "would need a URL of {} bytes, over the limit of {MAX_URL_BYTES}",
+                    url.len()
+                ),
             )
             .into());
         }
@@ -145,7 +150,10 @@ impl Runtime {
             headers.insert(name, value);
         }
         if wire.body.is_some() {
-            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
         }
         headers.insert(X_PROJECT_ID.clone(), inner.project_header.clone());
         // Said explicitly (and so signed) rather than left to the HTTP stack's `*/*`.
@@ -260,4 +268,3 @@ fn parse_error(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
     let e: crate::generated::das::types::HuaweiError = serde_json::from_slice(body).ok()?;
     Some((e.error_code.or(e.code), e.error_msg.or(e.message)))
 }
-

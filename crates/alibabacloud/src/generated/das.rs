@@ -1056,7 +1056,7 @@ impl dbops_core::wire::Reply for types::CreateKillInstanceSessionTaskResponse {
         serde_json::from_slice(body)
     }
     fn failure(&self) -> ::std::option::Option<dbops_core::ServiceError> {
-        if !(self.success == ::std::option::Option::Some(false)) {
+        if !(matches!(self.success, ::std::option::Option::Some(false))) {
             return ::std::option::Option::None;
         }
         let mut e = dbops_core::ServiceError::new(200);

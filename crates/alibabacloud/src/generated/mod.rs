@@ -5,7 +5,7 @@
 
 #[rustfmt::skip]
 pub mod das;
-/// httpmock helpers for [`das`].
+/// httpmock helpers for [`crate::das`].
 #[cfg(feature = "mock")]
 #[rustfmt::skip]
 #[allow(clippy::all)]

@@ -5,14 +5,14 @@
 
 #[rustfmt::skip]
 pub mod das;
-/// httpmock helpers for [`das`].
+/// httpmock helpers for [`crate::das`].
 #[cfg(feature = "mock")]
 #[rustfmt::skip]
 #[allow(clippy::all)]
 pub mod das_mock;
 #[rustfmt::skip]
 pub mod dds;
-/// httpmock helpers for [`dds`].
+/// httpmock helpers for [`crate::dds`].
 #[cfg(feature = "mock")]
 #[rustfmt::skip]
 #[allow(clippy::all)]
