@@ -23,14 +23,14 @@ pub fn header(spec_rel: &str, sha256: Option<&str>) -> String {
     h
 }
 
-fn settings(prepared: &Prepared) -> GenerationSettings {
+fn settings(prepared: &Prepared, support: &str) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema");
     if prepared.has_secrets {
-        settings.with_replacement("SecretString", "crate::SecretString", std::iter::empty());
+        settings.with_replacement("SecretString", format!("{support}::SecretString"), std::iter::empty());
     }
     settings
 }
@@ -38,7 +38,7 @@ fn settings(prepared: &Prepared) -> GenerationSettings {
 /// Generates the client module of one spec, as formatted Rust source with its header.
 pub fn client_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -> Result<String, SpecError> {
     let spec_rel = target.spec.as_str();
-    let mut generator = Generator::new(&settings(prepared));
+    let mut generator = Generator::new(&settings(prepared, &target.support()));
     let client = generator
         .generate_tokens(&prepared.openapi)
         .map_err(|e| SpecError::new(&spec.file, "", format!("progenitor rejected the spec: {e}")))?;
@@ -66,7 +66,7 @@ pub fn mock_source(spec: &Spec, target: &crate::Target, prepared: &Prepared) -> 
     let module = format!("crate::generated::{}", target.service);
     let tokens = match spec.style {
         crate::ApiStyle::HuaweiRest => {
-            let mut generator = Generator::new(&settings(prepared));
+            let mut generator = Generator::new(&settings(prepared, &target.support()));
             generator
                 .httpmock(&prepared.openapi, &module)
                 .map_err(|e| SpecError::new(&spec.file, "", format!("progenitor could not generate mocks: {e}")))?

@@ -34,12 +34,29 @@ pub struct Target {
     pub service: String,
     /// The spec, relative to the workspace root, with `/` separators.
     pub spec: String,
+    /// A fixture of the generator's tests (`codegen/tests/fixtures/<provider>/<service>.json`): its client
+    /// goes to the test crate (`tests/src/generated/`) over the published provider crate, without mocks.
+    pub fixture: bool,
 }
 
 impl Target {
     /// The generated client module, relative to the workspace root.
     pub fn output(&self) -> PathBuf {
-        PathBuf::from(format!("crates/{}/src/generated/{}.rs", self.provider, self.service))
+        if self.fixture {
+            PathBuf::from(format!("tests/src/generated/{}.rs", self.service))
+        } else {
+            PathBuf::from(format!("crates/{}/src/generated/{}.rs", self.provider, self.service))
+        }
+    }
+
+    /// The path the generated code reaches its provider's runtime, `ClientConfig` and `SecretString`
+    /// through: `crate` inside the provider crate, the provider crate's name from anywhere else.
+    pub fn support(&self) -> String {
+        if self.fixture {
+            format!("{}_dbops", self.provider)
+        } else {
+            "crate".into()
+        }
     }
 
     /// The generated mock helpers (feature `mock`), relative to the workspace root.
@@ -58,8 +75,17 @@ pub fn snake_case(id: &str) -> String {
 
 /// Finds every spec under `<root>/specs/<provider>/<service>.json`, sorted.
 pub fn discover(root: &Path) -> std::io::Result<Vec<Target>> {
+    discover_in(root, "specs", false)
+}
+
+/// Finds the generator's test fixtures under `<root>/codegen/tests/fixtures/<provider>/<service>.json`.
+pub fn discover_fixtures(root: &Path) -> std::io::Result<Vec<Target>> {
+    discover_in(root, "codegen/tests/fixtures", true)
+}
+
+fn discover_in(root: &Path, dir: &str, fixture: bool) -> std::io::Result<Vec<Target>> {
     let mut targets = Vec::new();
-    for provider in std::fs::read_dir(root.join("specs"))? {
+    for provider in std::fs::read_dir(root.join(dir))? {
         let provider = provider?;
         if !provider.file_type()?.is_dir() {
             continue;
@@ -70,9 +96,10 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<Target>> {
             if path.extension().is_some_and(|e| e == "json") {
                 let service = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
                 targets.push(Target {
-                    spec: format!("specs/{pname}/{service}.json"),
+                    spec: format!("{dir}/{pname}/{service}.json"),
                     provider: pname.clone(),
                     service,
+                    fixture,
                 });
             }
         }
@@ -91,17 +118,17 @@ pub fn generate_target_files(root: &Path, target: &Target) -> Result<Vec<Output>
     let spec = load(&root.join(&target.spec))?;
     let prepared = prepare(&spec)?;
     let client = generate::client_source(&spec, target, &prepared)?;
-    let mock = generate::mock_source(&spec, target, &prepared)?;
-    Ok(vec![
-        Output {
-            path: target.output(),
-            contents: client,
-        },
-        Output {
+    let mut outputs = vec![Output {
+        path: target.output(),
+        contents: client,
+    }];
+    if !target.fixture {
+        outputs.push(Output {
             path: target.mock_output(),
-            contents: mock,
-        },
-    ])
+            contents: generate::mock_source(&spec, target, &prepared)?,
+        });
+    }
+    Ok(outputs)
 }
 
 /// Everything `cargo xtask generate` writes: each target's module and each provider's `generated/mod.rs`.
@@ -130,6 +157,32 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
         }
         outputs.push(Output {
             path: PathBuf::from(format!("crates/{provider}/src/generated/mod.rs")),
+            contents: text,
+        });
+    }
+    // The generator's fixtures: clients the test crate compiles and calls, proving that an operation
+    // needs nothing but its spec.
+    let fixtures = discover_fixtures(root).map_err(|e| {
+        SpecError::new(
+            &root.join("codegen/tests/fixtures"),
+            "",
+            format!("cannot list fixtures: {e}"),
+        )
+    })?;
+    if !fixtures.is_empty() {
+        let mut text = generate::header("codegen/tests/fixtures/", None);
+        text.push_str(
+            "\n//! Clients generated from the generator's fixture specs, over the published provider crates.\n\n",
+        );
+        for t in &fixtures {
+            outputs.extend(generate_target_files(root, t)?);
+            text.push_str(&format!(
+                "#[rustfmt::skip]\n#[allow(missing_docs)]\npub mod {};\n",
+                t.service
+            ));
+        }
+        outputs.push(Output {
+            path: PathBuf::from("tests/src/generated/mod.rs"),
             contents: text,
         });
     }

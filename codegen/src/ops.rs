@@ -28,7 +28,7 @@ fn int_ty(int: Int) -> TokenStream {
 fn value_ty(kind: Kind) -> TokenStream {
     match kind {
         Kind::Str | Kind::Strs => quote!(::std::string::String),
-        Kind::Secret => quote!(crate::SecretString),
+        Kind::Secret => quote!(__SecretString),
         Kind::Bool => quote!(bool),
         Kind::Int(i) | Kind::Ints(i) => int_ty(i),
     }
@@ -269,7 +269,7 @@ fn check_fn(op: &OpModel, patterns: &mut Vec<(syn::Ident, String)>) -> TokenStre
             _ => {
                 let (bind, v) = match p.kind {
                     Kind::Str => (quote!(self.#f.as_deref()), quote!(v)),
-                    Kind::Secret => (quote!(self.#f.as_ref().map(crate::SecretString::expose)), quote!(v)),
+                    Kind::Secret => (quote!(self.#f.as_ref().map(__SecretString::expose)), quote!(v)),
                     _ => (quote!(self.#f), quote!(v)),
                 };
                 let checks = rule_checks(&p.rules, &v, p.kind, &field, patterns, &base);
@@ -347,7 +347,7 @@ fn wire_value(p: &Param) -> TokenStream {
     let f = ident(&p.rust);
     match p.kind {
         Kind::Str => quote!(self.#f.as_deref().unwrap_or_default()),
-        Kind::Secret => quote!(self.#f.as_ref().map(crate::SecretString::expose).unwrap_or_default()),
+        Kind::Secret => quote!(self.#f.as_ref().map(__SecretString::expose).unwrap_or_default()),
         Kind::Bool | Kind::Int(_) => quote!(self.#f.unwrap_or_default()),
         Kind::Strs | Kind::Ints(_) => quote!(&self.#f),
     }
@@ -365,10 +365,10 @@ fn query_stmt(p: &Param) -> TokenStream {
             }
         },
         Kind::Secret if p.required => quote! {
-            query.str(#wire, self.#f.as_ref().map(crate::SecretString::expose).unwrap_or_default());
+            query.str(#wire, self.#f.as_ref().map(__SecretString::expose).unwrap_or_default());
         },
         Kind::Secret => quote! {
-            if let ::std::option::Option::Some(v) = self.#f.as_ref().map(crate::SecretString::expose).filter(|v| !v.is_empty()) {
+            if let ::std::option::Option::Some(v) = self.#f.as_ref().map(__SecretString::expose).filter(|v| !v.is_empty()) {
                 query.str(#wire, v);
             }
         },
@@ -502,7 +502,7 @@ fn body_stmts(params: &[&Param]) -> TokenStream {
         let v = match (p.kind, p.required) {
             (Kind::Str, false) => quote!(self.#f.as_deref().filter(|v| !v.is_empty())),
             (Kind::Secret, false) => {
-                quote!(self.#f.as_ref().map(crate::SecretString::expose).filter(|v| !v.is_empty()))
+                quote!(self.#f.as_ref().map(__SecretString::expose).filter(|v| !v.is_empty()))
             }
             (Kind::Bool | Kind::Int(_), false) => quote!(self.#f),
             _ => wire_value(p),
@@ -526,7 +526,7 @@ fn header_stmt(p: &Param) -> TokenStream {
     match p.kind {
         Kind::Str | Kind::Secret => {
             let v = if p.kind == Kind::Secret {
-                quote!(self.#f.as_ref().map(crate::SecretString::expose))
+                quote!(self.#f.as_ref().map(__SecretString::expose))
             } else {
                 quote!(self.#f.as_deref())
             };
@@ -631,7 +631,7 @@ fn wire_fn(spec: &Spec, op: &OpModel, patterns: &mut Vec<(syn::Ident, String)>) 
         #query_fn
 
         /// The checked input in its wire form.
-        fn wire(&self, runtime: &crate::runtime::Runtime) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
+        fn wire(&self, runtime: &__Runtime) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
             #body
         }
     })
@@ -874,13 +874,13 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
             /// A client with credentials from the provider's environment variables, at the default
             /// endpoint.
             pub fn from_env() -> ::std::result::Result<Self, dbops_core::Error> {
-                Self::new(crate::ClientConfig::from_env()?)
+                Self::new(__ClientConfig::from_env()?)
             }
         },
         ApiStyle::HuaweiRest => quote! {
             /// A client for `region` with credentials from the provider's environment variables.
             pub fn from_env(region: &str) -> ::std::result::Result<Self, dbops_core::Error> {
-                Self::new(crate::ClientConfig::from_env()?.region(region))
+                Self::new(__ClientConfig::from_env()?.region(region))
             }
         },
     };
@@ -888,7 +888,11 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
     let client_doc = format!(
         "The {title} client: one method per operation, each returning a request builder. Calls are checked, signed, retried and traced; clones share the connection pool and limits."
     );
+    let support: syn::Path = syn::parse_str(&target.support()).expect("a crate path");
     Ok(quote! {
+        #[allow(unused_imports)]
+        use #support::{runtime::Runtime as __Runtime, ClientConfig as __ClientConfig, SecretString as __SecretString};
+
         /// What the runtime and tools know of this service and each operation.
         pub mod meta {
             use dbops_core::meta::{Operation, Service};
@@ -912,15 +916,15 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
         #[doc = #client_doc]
         #[derive(Debug, Clone)]
         pub struct #client {
-            runtime: crate::runtime::Runtime,
+            runtime: __Runtime,
         }
 
         impl #client {
             /// A client with these settings. Fails, before anything is sent, on unusable credentials,
             /// an unknown region, a malformed endpoint and plain http unless allowed.
-            pub fn new(config: crate::ClientConfig) -> ::std::result::Result<Self, dbops_core::Error> {
+            pub fn new(config: __ClientConfig) -> ::std::result::Result<Self, dbops_core::Error> {
                 ::std::result::Result::Ok(Self {
-                    runtime: crate::runtime::Runtime::new(config, &meta::SERVICE_INFO)?,
+                    runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
                 })
             }
 

@@ -16,8 +16,8 @@ fn generated_files() {
     let outputs = dbops_codegen::generate_all(&root()).unwrap();
     assert_eq!(
         outputs.len(),
-        8,
-        "three service modules, their mock helpers and two mod.rs files"
+        10,
+        "three service modules, their mock helpers and two mod.rs files; the fixture's module and its mod.rs"
     );
     for out in outputs {
         insta::assert_snapshot!(snapshot_name(&out.path), out.contents);

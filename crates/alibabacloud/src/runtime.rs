@@ -29,8 +29,12 @@ pub type ClientConfig = dbops_core::ClientConfig<Credentials>;
 /// Version headers and the signature to the wire form the generated code writes (`POST /` with every
 /// parameter in the canonical query), sends with retries within the client's limits, and reads the
 /// reply. Clones share everything.
+///
+/// Support for generated code (this crate's and clients generated elsewhere from other specs), not an
+/// interface of its own.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
-pub(crate) struct Runtime(Arc<Inner>);
+pub struct Runtime(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
@@ -49,7 +53,7 @@ struct Inner {
 impl Runtime {
     /// The runtime of a `service` client with these settings; unusable credentials, unknown regions and
     /// bad endpoints are refused here.
-    pub(crate) fn new(config: ClientConfig, service: &'static Service) -> Result<Self, Error> {
+    pub fn new(config: ClientConfig, service: &'static Service) -> Result<Self, Error> {
         let base = config.resolve_endpoint(service.name, service.regions, service.default_endpoint)?;
         let (credentials, http) = config.into_parts();
         credentials.check()?;
@@ -67,11 +71,7 @@ impl Runtime {
 
     /// Sends one action's request and reads its reply, in the call's span and within its total timeout;
     /// each attempt is signed afresh with a new date and nonce.
-    pub(crate) async fn send<O: Reply>(
-        &self,
-        op: &'static Operation,
-        wire: Result<WireRequest, Error>,
-    ) -> Result<O, Error> {
+    pub async fn send<O: Reply>(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<O, Error> {
         let inner = &*self.0;
         let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
         run_call(span, inner.total_timeout, async move {
@@ -87,11 +87,7 @@ impl Runtime {
     }
 
     /// The request `send` would send, signed, with credentials and secret parameters masked.
-    pub(crate) fn dry_run(
-        &self,
-        op: &'static Operation,
-        wire: Result<WireRequest, Error>,
-    ) -> Result<PreparedRequest, Error> {
+    pub fn dry_run(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<PreparedRequest, Error> {
         let mut request = self.request(op, wire?)?;
         self.sign(&mut request, SystemTime::now(), &new_nonce());
         Ok(PreparedRequest::capture(&request, op.secrets, &SECRET_HEADERS))

@@ -33,8 +33,12 @@ impl dbops_core::EnvCredentials for Credentials {
 /// The transport behind every generated operation of one client: it adds the endpoint, `X-Project-Id`
 /// and the signature to the wire form the generated code writes, sends with retries within the
 /// client's limits, and reads the reply. Clones share everything.
+///
+/// Support for generated code (this crate's and clients generated elsewhere from other specs), not an
+/// interface of its own.
+#[doc(hidden)]
 #[derive(Debug, Clone)]
-pub(crate) struct Runtime(Arc<Inner>);
+pub struct Runtime(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
@@ -56,7 +60,7 @@ struct Inner {
 impl Runtime {
     /// The runtime of a `service` client with these settings; unusable credentials, unknown regions and
     /// bad endpoints are refused here.
-    pub(crate) fn new(config: ClientConfig, service: &'static Service) -> Result<Self, Error> {
+    pub fn new(config: ClientConfig, service: &'static Service) -> Result<Self, Error> {
         let base = config.resolve_endpoint(service.name, service.regions, service.default_endpoint)?;
         let (credentials, http) = config.into_parts();
         credentials.check()?;
@@ -76,7 +80,7 @@ impl Runtime {
     }
 
     /// A value the generated code fills from the credentials (`x-from-credentials`).
-    pub(crate) fn credential(&self, name: &str) -> Result<&str, Error> {
+    pub fn credential(&self, name: &str) -> Result<&str, Error> {
         match name {
             "project_id" => Ok(&self.0.credentials.project_id),
             _ => Err(Error::Config(format!("Huawei Cloud credentials hold no `{name}`"))),
@@ -85,11 +89,7 @@ impl Runtime {
 
     /// Sends one operation's request and reads its reply, in the call's span and within its total
     /// timeout; each attempt is signed afresh.
-    pub(crate) async fn send<O: Reply>(
-        &self,
-        op: &'static Operation,
-        wire: Result<WireRequest, Error>,
-    ) -> Result<O, Error> {
+    pub async fn send<O: Reply>(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<O, Error> {
         let inner = &*self.0;
         let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
         run_call(span, inner.total_timeout, async move {
@@ -105,11 +105,7 @@ impl Runtime {
     }
 
     /// The request `send` would send, signed, with credentials and secret parameters masked.
-    pub(crate) fn dry_run(
-        &self,
-        op: &'static Operation,
-        wire: Result<WireRequest, Error>,
-    ) -> Result<PreparedRequest, Error> {
+    pub fn dry_run(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<PreparedRequest, Error> {
         let mut request = self.request(op, wire?)?;
         self.sign(&mut request, SystemTime::now());
         Ok(PreparedRequest::capture(&request, op.secrets, &SECRET_HEADERS))

@@ -545,6 +545,11 @@ pub mod types {
         }
     }
 }
+#[allow(unused_imports)]
+use crate::{
+    runtime::Runtime as __Runtime, ClientConfig as __ClientConfig,
+    SecretString as __SecretString,
+};
 /// What the runtime and tools know of this service and each operation.
 pub mod meta {
     use dbops_core::meta::{Operation, Service};
@@ -597,22 +602,22 @@ pub mod meta {
 ///The Alibaba Cloud Database Autonomy Service (DAS) client: one method per operation, each returning a request builder. Calls are checked, signed, retried and traced; clones share the connection pool and limits.
 #[derive(Debug, Clone)]
 pub struct DasClient {
-    runtime: crate::runtime::Runtime,
+    runtime: __Runtime,
 }
 impl DasClient {
     /// A client with these settings. Fails, before anything is sent, on unusable credentials,
     /// an unknown region, a malformed endpoint and plain http unless allowed.
     pub fn new(
-        config: crate::ClientConfig,
+        config: __ClientConfig,
     ) -> ::std::result::Result<Self, dbops_core::Error> {
         ::std::result::Result::Ok(Self {
-            runtime: crate::runtime::Runtime::new(config, &meta::SERVICE_INFO)?,
+            runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
         })
     }
     /// A client with credentials from the provider's environment variables, at the default
     /// endpoint.
     pub fn from_env() -> ::std::result::Result<Self, dbops_core::Error> {
-        Self::new(crate::ClientConfig::from_env()?)
+        Self::new(__ClientConfig::from_env()?)
     }
     /**`CreateKillInstanceSessionTask`: Creates a task that terminates sessions..
 
@@ -655,7 +660,7 @@ pub struct CreateKillInstanceSessionTaskInput {
     pub db_user: ::std::option::Option<::std::string::String>,
     ///`DbUserPassword` (query, required): The password of the database account.
     #[serde(rename = "DbUserPassword")]
-    pub db_user_password: ::std::option::Option<crate::SecretString>,
+    pub db_user_password: ::std::option::Option<__SecretString>,
     ///`IgnoredUsers` (query, optional): The accounts whose sessions do not need to be terminated, sent as a JSON array of account names.
     #[serde(rename = "IgnoredUsers")]
     pub ignored_users: ::std::vec::Vec<::std::string::String>,
@@ -694,7 +699,7 @@ impl CreateKillInstanceSessionTaskInput {
     ///`DbUserPassword` (query, required): The password of the database account.
     pub fn db_user_password(
         mut self,
-        value: impl ::std::convert::Into<crate::SecretString>,
+        value: impl ::std::convert::Into<__SecretString>,
     ) -> Self {
         self.db_user_password = ::std::option::Option::Some(value.into());
         self
@@ -741,7 +746,7 @@ impl CreateKillInstanceSessionTaskInput {
         let ::std::option::Option::Some(v) = self
             .db_user_password
             .as_ref()
-            .map(crate::SecretString::expose) else {
+            .map(__SecretString::expose) else {
             return ::std::result::Result::Err(
                 dbops_core::check::required("DbUserPassword"),
             );
@@ -787,7 +792,7 @@ impl CreateKillInstanceSessionTaskInput {
                 self
                     .db_user_password
                     .as_ref()
-                    .map(crate::SecretString::expose)
+                    .map(__SecretString::expose)
                     .unwrap_or_default(),
             );
         if !self.ignored_users.is_empty() {
@@ -812,7 +817,7 @@ impl CreateKillInstanceSessionTaskInput {
     /// The checked input in its wire form.
     fn wire(
         &self,
-        runtime: &crate::runtime::Runtime,
+        runtime: &__Runtime,
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         let _ = runtime;
         self.check()?;
@@ -863,7 +868,7 @@ impl CreateKillInstanceSessionTask<'_> {
     ///`DbUserPassword` (query, required): The password of the database account.
     pub fn db_user_password(
         mut self,
-        value: impl ::std::convert::Into<crate::SecretString>,
+        value: impl ::std::convert::Into<__SecretString>,
     ) -> Self {
         self.input = self.input.db_user_password(value);
         self
@@ -982,7 +987,7 @@ impl KillInstanceAllSessionInput {
     /// The checked input in its wire form.
     fn wire(
         &self,
-        runtime: &crate::runtime::Runtime,
+        runtime: &__Runtime,
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         let _ = runtime;
         self.check()?;

@@ -356,6 +356,11 @@ pub mod types {
         }
     }
 }
+#[allow(unused_imports)]
+use crate::{
+    runtime::Runtime as __Runtime, ClientConfig as __ClientConfig,
+    SecretString as __SecretString,
+};
 /// What the runtime and tools know of this service and each operation.
 pub mod meta {
     use dbops_core::meta::{Operation, Service};
@@ -413,21 +418,21 @@ pub mod meta {
 ///The Huawei Cloud Data Admin Service (DAS) client: one method per operation, each returning a request builder. Calls are checked, signed, retried and traced; clones share the connection pool and limits.
 #[derive(Debug, Clone)]
 pub struct DasClient {
-    runtime: crate::runtime::Runtime,
+    runtime: __Runtime,
 }
 impl DasClient {
     /// A client with these settings. Fails, before anything is sent, on unusable credentials,
     /// an unknown region, a malformed endpoint and plain http unless allowed.
     pub fn new(
-        config: crate::ClientConfig,
+        config: __ClientConfig,
     ) -> ::std::result::Result<Self, dbops_core::Error> {
         ::std::result::Result::Ok(Self {
-            runtime: crate::runtime::Runtime::new(config, &meta::SERVICE_INFO)?,
+            runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
         })
     }
     /// A client for `region` with credentials from the provider's environment variables.
     pub fn from_env(region: &str) -> ::std::result::Result<Self, dbops_core::Error> {
-        Self::new(crate::ClientConfig::from_env()?.region(region))
+        Self::new(__ClientConfig::from_env()?.region(region))
     }
     /**`DeleteProcess`: Killing Sessions.
 
@@ -582,7 +587,7 @@ impl DeleteProcessInput {
     /// The checked input in its wire form.
     fn wire(
         &self,
-        runtime: &crate::runtime::Runtime,
+        runtime: &__Runtime,
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
