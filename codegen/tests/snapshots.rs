@@ -80,7 +80,7 @@ fn rpc_style_gives_one_client_with_one_method_per_action() {
     // Lists are lists in the Rust API; a non-negative integer is unsigned; the secret is the masking type.
     assert!(out.contains("pub session_ids: ::std::vec::Vec<u64>"));
     assert!(out.contains("pub ignored_users: ::std::vec::Vec<::std::string::String>"));
-    assert!(out.contains("pub db_user_password: ::std::option::Option<crate::SecretString>"));
+    assert!(out.contains("pub db_user_password: ::std::option::Option<__SecretString>"));
     // The wire form: every parameter in the canonical (sorted) query, lists as JSON-array text.
     let query = &out[out.find("pub fn wire_query").unwrap()..];
     let order: Vec<usize> = [
