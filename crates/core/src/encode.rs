@@ -6,32 +6,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 /// Everything but the unreserved characters.
 pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// Whether `b` is left as it is: `A-Z a-z 0-9 - _ . ~`.
-fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-}
-
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
 /// Appends the encoding of `s` to `out`.
 pub fn encode_into(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if unreserved(b) {
-            continue;
-        }
-        // Runs of unreserved (ASCII) bytes are copied whole. A non-empty run starts after an ASCII
-        // byte or after the last byte of an encoded character, so both its ends are boundaries.
-        if start < i {
-            out.push_str(&s[start..i]);
-        }
-        out.push('%');
-        out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-        out.push(char::from(HEX_UPPER[usize::from(b & 15)]));
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
+    out.extend(percent_encoding::utf8_percent_encode(s, RFC3986));
 }
 
 /// The encoding of `s`.
@@ -90,7 +67,7 @@ pub fn path_param(name: &str, value: &str) -> Result<String, crate::Violation> {
 
 /// The length of `s` once encoded by [`encode_into`].
 pub fn encoded_len(s: &str) -> usize {
-    s.bytes().map(|b| if unreserved(b) { 1 } else { 3 }).sum()
+    percent_encoding::utf8_percent_encode(s, RFC3986).map(str::len).sum()
 }
 
 /// Appends the lowercase hex of `bytes` to `out`.
@@ -103,12 +80,9 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
 
 /// Writes the lowercase hex of `bytes` into the start of `buf` (at least twice as long) and returns it.
 pub fn hex_into<'a>(buf: &'a mut [u8], bytes: &[u8]) -> &'a str {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in bytes.iter().enumerate() {
-        buf[2 * i] = HEX[usize::from(b >> 4)];
-        buf[2 * i + 1] = HEX[usize::from(b & 15)];
-    }
-    std::str::from_utf8(&buf[..2 * bytes.len()]).expect("hex digits are ASCII")
+    let out = &mut buf[..2 * bytes.len()];
+    hex::encode_to_slice(bytes, out).expect("the buffer is twice as long as the bytes");
+    std::str::from_utf8(out).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]
