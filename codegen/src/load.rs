@@ -57,6 +57,15 @@ pub const EXTENSIONS: &[(&str, &str)] = &[
         "response schema: {success, code, message, requestId}: the fields of a success reply that report failure",
     ),
     (
+        "x-pagination",
+        "operation: {offset, limit, items, total}: an offset/limit list, walked by the generated `collect_all`",
+    ),
+    (
+        "x-wait",
+        "operation: {done: {field, equals|in}, state, carry}: called again until done, by the generated `wait`",
+    ),
+    ("x-source", "anywhere: the official SDK file a fact comes from (documentation)"),
+    (
         "x-json-array-text",
         "string schema of a parameter: the value is JSON-array text of this array schema",
     ),
@@ -459,8 +468,9 @@ fn check_extension_value(
             }
             Ok(())
         }
+        "x-pagination" | "x-wait" if !v.is_object() => err("must be an object"),
         "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" | "x-region"
-        | "x-from-credentials"
+        | "x-from-credentials" | "x-source"
             if !v.is_string() =>
         {
             err("must be a string")

@@ -110,6 +110,38 @@ pub struct Output {
     pub outcome: Option<Outcome>,
 }
 
+/// `x-pagination`: an offset/limit list operation, whose pages the generated `collect_all` walks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pagination {
+    /// The Rust names of the offset and limit parameters.
+    pub offset: String,
+    pub limit: String,
+    /// The Rust name of the reply's item list, and the item type.
+    pub items: String,
+    pub item_type: String,
+    /// The Rust name of the reply's total count, if it has one.
+    pub total: Option<String>,
+}
+
+/// What `x-wait` compares the done-field with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Equals(bool),
+    In(Vec<String>),
+}
+
+/// `x-wait`: an operation called again until its reply says it is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    /// Rust field path of the done-field, and what makes it done.
+    pub field: Vec<String>,
+    pub done: Done,
+    /// Rust field path of the state shown when the deadline passes.
+    pub state: Vec<String>,
+    /// Input parameters (Rust names) set from reply fields (Rust paths) before the next call.
+    pub carry: Vec<(String, Vec<String>)>,
+}
+
 /// One operation, as the builders and wire writers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpModel {
@@ -130,6 +162,8 @@ pub struct OpModel {
     /// `None`: the success reply carries nothing.
     pub output: Option<Output>,
     pub success: Vec<u16>,
+    pub pagination: Option<Pagination>,
+    pub wait: Option<Wait>,
 }
 
 impl OpModel {
@@ -315,6 +349,22 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
             "declares no success (2xx) response".into(),
         ));
     }
+    let reply_schema = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(code, _)| code.starts_with('2'))
+        .find_map(|(_, r)| r.pointer("/content/application~1json/schema"))
+        .map(|s| resolve(doc, s));
+    let pagination = match op.get("x-pagination") {
+        Some(ext) => Some(pagination(spec, ext, &params, reply_schema, &push(op_ptr, "x-pagination"))?),
+        None => None,
+    };
+    let wait = match op.get("x-wait") {
+        Some(ext) => Some(wait(spec, ext, &params, reply_schema, &push(op_ptr, "x-wait"))?),
+        None => None,
+    };
     Ok(OpModel {
         id: snake(&name),
         name,
@@ -328,6 +378,143 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
         absent_when,
         output,
         success,
+        pagination,
+        wait,
+    })
+}
+
+fn pagination(
+    spec: &Spec,
+    ext: &Value,
+    params: &[Param],
+    reply: Option<&Value>,
+    ptr: &str,
+) -> Result<Pagination, SpecError> {
+    let doc = &spec.doc;
+    let err = |m: String| SpecError::new(&spec.file, ptr, m);
+    let name = |k: &str| ext.get(k).and_then(Value::as_str);
+    let int_param = |k: &str| -> Result<String, SpecError> {
+        let wire = name(k).ok_or_else(|| err(format!("needs `{k}`, the name of a query parameter")))?;
+        match params.iter().find(|p| p.wire == wire) {
+            Some(p) if p.loc == Loc::Query && matches!(p.kind, Kind::Int(_)) && !p.required => Ok(p.rust.clone()),
+            _ => Err(err(format!("`{k}` names `{wire}`, which is not an optional integer query parameter"))),
+        }
+    };
+    let offset = int_param("offset")?;
+    let limit = int_param("limit")?;
+    let reply = reply.ok_or_else(|| err("the operation's reply has no JSON body to take pages from".into()))?;
+    let props = reply.get("properties").and_then(Value::as_object);
+    let items_name = name("items").ok_or_else(|| err("needs `items`, the reply's list property".into()))?;
+    let items = props
+        .and_then(|p| p.get(items_name))
+        .map(|v| resolve(doc, v))
+        .filter(|v| v.get("type").and_then(Value::as_str) == Some("array"))
+        .ok_or_else(|| err(format!("`items` names `{items_name}`, which is not an array property of the reply")))?;
+    let item_type = items
+        .pointer("/items/$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .ok_or_else(|| err(format!("the items of `{items_name}` must be a `$ref` to a named schema")))?;
+    let total = match name("total") {
+        Some(t) => {
+            let is_int = props
+                .and_then(|p| p.get(t))
+                .map(|v| resolve(doc, v))
+                .and_then(|v| v.get("type"))
+                .and_then(Value::as_str)
+                == Some("integer");
+            if !is_int {
+                return Err(err(format!("`total` names `{t}`, which is not an integer property of the reply")));
+            }
+            Some(snake(t))
+        }
+        None => None,
+    };
+    Ok(Pagination {
+        offset,
+        limit,
+        items: snake(items_name),
+        item_type: camel(item_type),
+        total,
+    })
+}
+
+/// A dotted path of reply properties (`Data.IsFinish`), each one optional, as Rust field names.
+fn reply_path(spec: &Spec, reply: &Value, path: &str, ptr: &str) -> Result<(Vec<String>, Value), SpecError> {
+    let doc = &spec.doc;
+    let mut schema = reply;
+    let mut out = Vec::new();
+    for seg in path.split('.') {
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|n| n == seg));
+        let next = schema
+            .get("properties")
+            .and_then(|p| p.get(seg))
+            .map(|v| resolve(doc, v));
+        match next {
+            Some(next) if !required => {
+                out.push(snake(seg));
+                schema = next;
+            }
+            _ => {
+                return Err(SpecError::new(
+                    &spec.file,
+                    ptr,
+                    format!("`{path}` is not a path of optional properties of the reply (at `{seg}`)"),
+                ));
+            }
+        }
+    }
+    Ok((out, schema.clone()))
+}
+
+fn wait(spec: &Spec, ext: &Value, params: &[Param], reply: Option<&Value>, ptr: &str) -> Result<Wait, SpecError> {
+    let err = |m: String| SpecError::new(&spec.file, ptr, m);
+    let reply = reply.ok_or_else(|| err("the operation's reply has no JSON body to wait on".into()))?;
+    let done_ext = ext.get("done").ok_or_else(|| err("needs `done`".into()))?;
+    let field = done_ext
+        .get("field")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("`done` needs `field`".into()))?;
+    let (field_path, field_schema) = reply_path(spec, reply, field, ptr)?;
+    let field_type = field_schema.get("type").and_then(Value::as_str);
+    let done = match (done_ext.get("equals"), done_ext.get("in")) {
+        (Some(Value::Bool(b)), None) if field_type == Some("boolean") => Done::Equals(*b),
+        (None, Some(Value::Array(values))) if field_type == Some("string") => {
+            Done::In(values.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        }
+        _ => {
+            return Err(err(format!(
+                "`done` needs `equals` (a boolean field) or `in` (a list, for a string field); `{field}` is {}",
+                field_type.unwrap_or("untyped")
+            )));
+        }
+    };
+    let state = ext
+        .get("state")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("needs `state`, the reply property that tells the state".into()))?;
+    let (state, _) = reply_path(spec, reply, state, ptr)?;
+    let mut carry = Vec::new();
+    for (param, path) in ext.get("carry").and_then(Value::as_object).into_iter().flatten() {
+        let p = params
+            .iter()
+            .find(|p| &p.wire == param && p.kind == Kind::Str)
+            .ok_or_else(|| err(format!("`carry` names `{param}`, which is not a string parameter")))?;
+        let path = path.as_str().ok_or_else(|| err(format!("`carry.{param}` must be a reply path")))?;
+        let (path, schema) = reply_path(spec, reply, path, ptr)?;
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            return Err(err(format!("`carry.{param}` must name a string property of the reply")));
+        }
+        carry.push((p.rust.clone(), path));
+    }
+    Ok(Wait {
+        field: field_path,
+        done,
+        state,
+        carry,
     })
 }
 

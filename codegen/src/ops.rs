@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 
 use crate::error::SpecError;
 use crate::load::{ApiStyle, Spec};
-use crate::model::{Int, Kind, Loc, OpModel, Param, Rule, camel};
+use crate::model::{Done, Int, Kind, Loc, OpModel, Param, Rule, camel};
 use crate::transform::Prepared;
 
 fn ident(name: &str) -> syn::Ident {
@@ -697,6 +697,8 @@ fn operation_tokens(spec: &Spec, op: &OpModel, client: &syn::Ident) -> Result<(T
         }
     );
     let method_doc = format!("{about}\n\nReturns a request builder: set the parameters, then `.send().await`.");
+    let pages = pages_fn(op, &meta_static);
+    let wait = wait_fn(op, &meta_static);
     let items = quote! {
         #(#pattern_statics)*
 
@@ -745,6 +747,10 @@ fn operation_tokens(spec: &Spec, op: &OpModel, client: &syn::Ident) -> Result<(T
                 let wire = self.input.wire(&self.client.runtime);
                 self.client.runtime.dry_run(&meta::#meta_static, wire)
             }
+
+            #pages
+
+            #wait
         }
     };
     let client_method = quote! {
@@ -757,6 +763,118 @@ fn operation_tokens(spec: &Spec, op: &OpModel, client: &syn::Ident) -> Result<(T
         }
     };
     Ok((items, client_method))
+}
+
+/// Rust tokens reading a path of optional reply fields: `Option<&T>` of the last one.
+fn reply_path(path: &[String]) -> TokenStream {
+    let segs = path.iter().map(|f| {
+        let f = ident(f);
+        quote!(.and_then(|v| v.#f.as_ref()))
+    });
+    quote!(::std::option::Option::Some(&reply) #(#segs)*)
+}
+
+/// `collect_all` of an `x-pagination` operation.
+fn pages_fn(op: &OpModel, meta_static: &syn::Ident) -> TokenStream {
+    let (Some(p), Some(output)) = (&op.pagination, &op.output) else {
+        return TokenStream::new();
+    };
+    let out = format_ident!("{}", output.type_name);
+    let item = format_ident!("{}", p.item_type);
+    let int_of = |name: &str| {
+        op.params
+            .iter()
+            .find(|q| q.rust == name)
+            .map(|q| match q.kind {
+                Kind::Int(i) => int_ty(i),
+                _ => quote!(u64),
+            })
+            .unwrap_or(quote!(u64))
+    };
+    let (offset, limit, items) = (ident(&p.offset), ident(&p.limit), ident(&p.items));
+    let (oty, lty) = (int_of(&p.offset), int_of(&p.limit));
+    let total_done = match &p.total {
+        Some(_) => quote!(|| page_total.is_some_and(|t| offset >= t)),
+        None => TokenStream::new(),
+    };
+    let total_read = match &p.total {
+        Some(t) => {
+            let t = ident(t);
+            quote!(let page_total = page.#t.and_then(|t| #oty::try_from(t).ok());)
+        }
+        None => TokenStream::new(),
+    };
+    let doc = format!(
+        "Walks every page of `{}`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], and a failed call ends the walk with its error.",
+        op.name
+    );
+    quote! {
+        #[doc = #doc]
+        pub async fn collect_all(self, cap: usize) -> ::std::result::Result<::std::vec::Vec<types::#item>, dbops_core::Error> {
+            let client = self.client;
+            let mut input = self.input;
+            let mut all = ::std::vec::Vec::new();
+            let mut offset: #oty = input.#offset.unwrap_or(0);
+            loop {
+                input.#offset = ::std::option::Option::Some(offset);
+                let page: types::#out = client.runtime.send(&meta::#meta_static, input.wire(&client.runtime)).await?;
+                #total_read
+                let got = page.#items.len();
+                if all.len() + got > cap {
+                    return ::std::result::Result::Err(dbops_core::Error::TooManyItems { cap });
+                }
+                all.extend(page.#items);
+                offset += got as #oty;
+                let short = input.#limit.is_some_and(|limit| (got as #lty) < limit);
+                if got == 0 || short #total_done {
+                    return ::std::result::Result::Ok(all);
+                }
+            }
+        }
+    }
+}
+
+/// `wait` of an `x-wait` operation.
+fn wait_fn(op: &OpModel, meta_static: &syn::Ident) -> TokenStream {
+    let (Some(w), Some(output)) = (&op.wait, &op.output) else {
+        return TokenStream::new();
+    };
+    let out = format_ident!("{}", output.type_name);
+    let field = reply_path(&w.field);
+    let done = match &w.done {
+        Done::Equals(b) => quote!(#field == ::std::option::Option::Some(&#b)),
+        Done::In(values) => quote!(#field.is_some_and(|v| [#(#values),*].contains(&v.as_str()))),
+    };
+    let state = reply_path(&w.state);
+    let carry = w.carry.iter().map(|(param, path)| {
+        let param = ident(param);
+        let path = reply_path(path);
+        quote! {
+            if let ::std::option::Option::Some(v) = #path {
+                input.#param = ::std::option::Option::Some(v.clone());
+            }
+        }
+    });
+    let name = &op.name;
+    let doc = format!(
+        "Calls `{name}` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A failed call ends the wait with its error."
+    );
+    quote! {
+        #[doc = #doc]
+        pub async fn wait(self, policy: dbops_core::WaitPolicy) -> ::std::result::Result<types::#out, dbops_core::Error> {
+            let client = self.client;
+            let mut input = self.input;
+            let mut waiter = dbops_core::wait::Waiter::new(&policy);
+            loop {
+                let reply: types::#out = client.runtime.send(&meta::#meta_static, input.wire(&client.runtime)).await?;
+                if #done {
+                    return ::std::result::Result::Ok(reply);
+                }
+                #(#carry)*
+                waiter.pause(#name, #state.map(|v| v.to_string())).await?;
+            }
+        }
+    }
 }
 
 /// `dbops_core::wire::Reply` for an output type: decoding, and the failure its body may report

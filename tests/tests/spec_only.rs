@@ -176,3 +176,81 @@ async fn the_fixture_rules_are_checked_before_anything_is_sent() {
     assert_eq!(input.offset, Some(u64::MAX));
     assert!(server.requests().is_empty());
 }
+
+/// A shelf of seven things, served a page at a time as `offset`/`limit` ask; `fail_at`: the call
+/// (0-based) answered with a 500 instead.
+fn shelf(fail_at: Option<usize>) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::HuaweiAccount {
+        access_key: AK,
+        secret_key: SK,
+        security_token: None,
+        iam_token: None,
+    };
+    move |req, i| {
+        if let Err(why) = account.check(req) {
+            return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
+        }
+        if fail_at == Some(i) {
+            return Reply::json(500, r#"{"error_code":"TEST.0500","error_msg":"broken page"}"#);
+        }
+        let q = |k: &str| req.query_param(k).and_then(|v| v.parse::<usize>().ok());
+        let (offset, limit) = (q("offset").unwrap_or(0), q("limit").unwrap_or(2));
+        let things: Vec<Value> = (offset..(offset + limit).min(7))
+            .map(|n| json!({"id": format!("t{n}"), "name": format!("thing {n}")}))
+            .collect();
+        Reply::json(200, &json!({"things": things, "total_count": 7}).to_string())
+    }
+}
+
+#[tokio::test]
+async fn collect_all_walks_every_page_in_order() {
+    let server = Server::start(shelf(None)).await;
+    let all = client(&server)
+        .list_things()
+        .shelf_id("s1")
+        .limit(3)
+        .collect_all(100)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.iter().map(|t| t.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
+    let offsets: Vec<_> = server.requests().iter().map(|r| r.query_param("offset").unwrap()).collect();
+    assert_eq!(offsets, ["0", "3", "6"], "three pages, no call past the total");
+
+    // Without a limit the service's default page size is used (2 here); the walk ends at the total.
+    let server = Server::start(shelf(None)).await;
+    let all = client(&server).list_things().shelf_id("s1").collect_all(100).await.unwrap();
+    assert_eq!(all.len(), 7);
+    assert_eq!(server.requests().len(), 4);
+
+    // From a given offset.
+    let server = Server::start(shelf(None)).await;
+    let all = client(&server).list_things().shelf_id("s1").offset(5).collect_all(100).await.unwrap();
+    assert_eq!(all.len(), 2);
+}
+
+#[tokio::test]
+async fn a_walk_stops_at_the_cap_and_at_a_failed_page() {
+    let server = Server::start(shelf(None)).await;
+    let err = client(&server)
+        .list_things()
+        .shelf_id("s1")
+        .limit(3)
+        .collect_all(5)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TooManyItems { cap: 5 }), "{err}");
+    assert_eq!(server.requests().len(), 2, "no page is fetched past the cap");
+
+    let server = Server::start(shelf(Some(1))).await;
+    let err = client(&server)
+        .list_things()
+        .shelf_id("s1")
+        .limit(3)
+        .collect_all(100)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(err.code(), Some("TEST.0500"));
+    assert_eq!(server.requests().len(), 2, "the walk ends at the failed page");
+}

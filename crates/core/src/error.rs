@@ -104,6 +104,20 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A wait ([`crate::wait::WaitPolicy`]) reached its deadline before the operation was done.
+    NotDone {
+        /// The operation waited on.
+        operation: String,
+        /// The state its last reply showed, if it showed one.
+        state: Option<String>,
+        /// How long the wait lasted.
+        waited: std::time::Duration,
+    },
+    /// Walking every page found more items than the caller's cap.
+    TooManyItems {
+        /// The cap.
+        cap: usize,
+    },
     /// A reply arrived but could not be read or decoded.
     Decode {
         /// HTTP status of the reply, when known.
@@ -170,6 +184,21 @@ impl fmt::Display for Error {
             Error::ReplyTooLarge { status, limit } => write!(
                 f,
                 "the reply (HTTP {status}) is larger than this client's limit of {limit} bytes (max_reply_bytes)"
+            ),
+            Error::NotDone {
+                operation,
+                state,
+                waited,
+            } => {
+                write!(f, "`{operation}` was not done after {:.1} s", waited.as_secs_f64())?;
+                match state {
+                    Some(s) => write!(f, " (last state: {s})"),
+                    None => Ok(()),
+                }
+            }
+            Error::TooManyItems { cap } => write!(
+                f,
+                "more than {cap} items: raise the cap or narrow the request"
             ),
             Error::Decode {
                 status: Some(s),

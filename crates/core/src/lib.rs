@@ -12,6 +12,7 @@ pub mod retry;
 pub mod secret;
 pub mod signing;
 pub mod time;
+pub mod wait;
 pub mod wire;
 
 pub use config::{ClientConfig, EnvCredentials, EnvLookup};
@@ -21,3 +22,4 @@ pub use http::{HttpConfig, Proxy};
 pub use meta::Violation;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
+pub use wait::WaitPolicy;

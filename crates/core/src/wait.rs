@@ -1,0 +1,113 @@
+//! Waiting for an asynchronous operation: the generated `wait` calls an operation again, with backoff,
+//! until its reply says it is done, within an overall deadline.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::Error;
+
+/// How long and how often a generated `wait` calls again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WaitPolicy {
+    /// The overall deadline, from the first call. When it passes, the wait ends with
+    /// [`Error::NotDone`] and the last state seen.
+    pub timeout: Duration,
+    /// The pause before the second call; doubled after each call.
+    pub initial_interval: Duration,
+    /// The longest pause.
+    pub max_interval: Duration,
+}
+
+impl Default for WaitPolicy {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(120),
+            initial_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+impl WaitPolicy {
+    /// Sets [`WaitPolicy::timeout`].
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Sets [`WaitPolicy::initial_interval`].
+    pub fn initial_interval(mut self, d: Duration) -> Self {
+        self.initial_interval = d;
+        self
+    }
+
+    /// Sets [`WaitPolicy::max_interval`].
+    pub fn max_interval(mut self, d: Duration) -> Self {
+        self.max_interval = d;
+        self
+    }
+}
+
+/// The pauses of one wait (for generated code).
+#[derive(Debug)]
+pub struct Waiter {
+    started: Instant,
+    deadline: Instant,
+    next: Duration,
+    max: Duration,
+}
+
+impl Waiter {
+    /// A wait starting now.
+    pub fn new(policy: &WaitPolicy) -> Self {
+        let started = Instant::now();
+        Self {
+            started,
+            deadline: started + policy.timeout,
+            next: policy.initial_interval,
+            max: policy.max_interval.max(policy.initial_interval),
+        }
+    }
+
+    /// Pauses before the next call, never past the deadline (the last call is made at it); once the
+    /// deadline has passed, [`Error::NotDone`] with `state`, the state the last reply showed.
+    pub async fn pause(&mut self, operation: &str, state: Option<String>) -> Result<(), Error> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(Error::NotDone {
+                operation: operation.to_string(),
+                state,
+                waited: now - self.started,
+            });
+        }
+        tokio::time::sleep(self.next.min(self.deadline - now)).await;
+        self.next = (self.next * 2).min(self.max);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn pauses_double_up_to_the_cap_and_end_at_the_deadline_with_the_last_state() {
+        let policy = WaitPolicy::default()
+            .timeout(Duration::from_secs(10))
+            .initial_interval(Duration::from_secs(1))
+            .max_interval(Duration::from_secs(3));
+        let mut w = Waiter::new(&policy);
+        let start = Instant::now();
+        let mut at = Vec::new();
+        while w.pause("Op", Some("RUNNING".into())).await.is_ok() {
+            at.push((Instant::now() - start).as_secs());
+        }
+        // 1, 2, 3, 3 (capped), then the last pause stops at the deadline (10 s).
+        assert_eq!(at, [1, 3, 6, 9, 10]);
+        let e = w.pause("Op", Some("RUNNING".into())).await.unwrap_err();
+        assert!(matches!(&e, Error::NotDone { state: Some(s), .. } if s == "RUNNING"), "{e}");
+        assert_eq!(e.to_string(), "`Op` was not done after 10.0 s (last state: RUNNING)");
+    }
+}
