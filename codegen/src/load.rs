@@ -64,7 +64,10 @@ pub const EXTENSIONS: &[(&str, &str)] = &[
         "x-wait",
         "operation: {done: {field, equals|in}, state, carry}: called again until done, by the generated `wait`",
     ),
-    ("x-source", "anywhere: the official SDK file a fact comes from (documentation)"),
+    (
+        "x-source",
+        "anywhere: the official SDK file a fact comes from (documentation)",
+    ),
     (
         "x-json-array-text",
         "string schema of a parameter: the value is JSON-array text of this array schema",

@@ -358,7 +358,13 @@ fn operation(spec: &Spec, path: &str, method: &str, op: &Value, op_ptr: &str) ->
         .find_map(|(_, r)| r.pointer("/content/application~1json/schema"))
         .map(|s| resolve(doc, s));
     let pagination = match op.get("x-pagination") {
-        Some(ext) => Some(pagination(spec, ext, &params, reply_schema, &push(op_ptr, "x-pagination"))?),
+        Some(ext) => Some(pagination(
+            spec,
+            ext,
+            &params,
+            reply_schema,
+            &push(op_ptr, "x-pagination"),
+        )?),
         None => None,
     };
     let wait = match op.get("x-wait") {
@@ -397,7 +403,9 @@ fn pagination(
         let wire = name(k).ok_or_else(|| err(format!("needs `{k}`, the name of a query parameter")))?;
         match params.iter().find(|p| p.wire == wire) {
             Some(p) if p.loc == Loc::Query && matches!(p.kind, Kind::Int(_)) && !p.required => Ok(p.rust.clone()),
-            _ => Err(err(format!("`{k}` names `{wire}`, which is not an optional integer query parameter"))),
+            _ => Err(err(format!(
+                "`{k}` names `{wire}`, which is not an optional integer query parameter"
+            ))),
         }
     };
     let offset = int_param("offset")?;
@@ -409,12 +417,20 @@ fn pagination(
         .and_then(|p| p.get(items_name))
         .map(|v| resolve(doc, v))
         .filter(|v| v.get("type").and_then(Value::as_str) == Some("array"))
-        .ok_or_else(|| err(format!("`items` names `{items_name}`, which is not an array property of the reply")))?;
+        .ok_or_else(|| {
+            err(format!(
+                "`items` names `{items_name}`, which is not an array property of the reply"
+            ))
+        })?;
     let item_type = items
         .pointer("/items/$ref")
         .and_then(Value::as_str)
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
-        .ok_or_else(|| err(format!("the items of `{items_name}` must be a `$ref` to a named schema")))?;
+        .ok_or_else(|| {
+            err(format!(
+                "the items of `{items_name}` must be a `$ref` to a named schema"
+            ))
+        })?;
     let total = match name("total") {
         Some(t) => {
             let is_int = props
@@ -424,7 +440,9 @@ fn pagination(
                 .and_then(Value::as_str)
                 == Some("integer");
             if !is_int {
-                return Err(err(format!("`total` names `{t}`, which is not an integer property of the reply")));
+                return Err(err(format!(
+                    "`total` names `{t}`, which is not an integer property of the reply"
+                )));
             }
             Some(snake(t))
         }
@@ -503,7 +521,9 @@ fn wait(spec: &Spec, ext: &Value, params: &[Param], reply: Option<&Value>, ptr: 
             .iter()
             .find(|p| &p.wire == param && p.kind == Kind::Str)
             .ok_or_else(|| err(format!("`carry` names `{param}`, which is not a string parameter")))?;
-        let path = path.as_str().ok_or_else(|| err(format!("`carry.{param}` must be a reply path")))?;
+        let path = path
+            .as_str()
+            .ok_or_else(|| err(format!("`carry.{param}` must be a reply path")))?;
         let (path, schema) = reply_path(spec, reply, path, ptr)?;
         if schema.get("type").and_then(Value::as_str) != Some("string") {
             return Err(err(format!("`carry.{param}` must name a string property of the reply")));

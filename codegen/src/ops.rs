@@ -863,6 +863,7 @@ fn wait_fn(op: &OpModel, meta_static: &syn::Ident) -> TokenStream {
         #[doc = #doc]
         pub async fn wait(self, policy: dbops_core::WaitPolicy) -> ::std::result::Result<types::#out, dbops_core::Error> {
             let client = self.client;
+            #[allow(unused_mut)]
             let mut input = self.input;
             let mut waiter = dbops_core::wait::Waiter::new(&policy);
             loop {

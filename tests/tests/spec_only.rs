@@ -214,18 +214,33 @@ async fn collect_all_walks_every_page_in_order() {
         .unwrap();
     let ids: Vec<_> = all.iter().map(|t| t.id.clone().unwrap()).collect();
     assert_eq!(ids, ["t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
-    let offsets: Vec<_> = server.requests().iter().map(|r| r.query_param("offset").unwrap()).collect();
+    let offsets: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.query_param("offset").unwrap())
+        .collect();
     assert_eq!(offsets, ["0", "3", "6"], "three pages, no call past the total");
 
     // Without a limit the service's default page size is used (2 here); the walk ends at the total.
     let server = Server::start(shelf(None)).await;
-    let all = client(&server).list_things().shelf_id("s1").collect_all(100).await.unwrap();
+    let all = client(&server)
+        .list_things()
+        .shelf_id("s1")
+        .collect_all(100)
+        .await
+        .unwrap();
     assert_eq!(all.len(), 7);
     assert_eq!(server.requests().len(), 4);
 
     // From a given offset.
     let server = Server::start(shelf(None)).await;
-    let all = client(&server).list_things().shelf_id("s1").offset(5).collect_all(100).await.unwrap();
+    let all = client(&server)
+        .list_things()
+        .shelf_id("s1")
+        .offset(5)
+        .collect_all(100)
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2);
 }
 

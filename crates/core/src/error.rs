@@ -196,10 +196,7 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
-            Error::TooManyItems { cap } => write!(
-                f,
-                "more than {cap} items: raise the cap or narrow the request"
-            ),
+            Error::TooManyItems { cap } => write!(f, "more than {cap} items: raise the cap or narrow the request"),
             Error::Decode {
                 status: Some(s),
                 message,

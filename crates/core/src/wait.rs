@@ -107,7 +107,10 @@ mod tests {
         // 1, 2, 3, 3 (capped), then the last pause stops at the deadline (10 s).
         assert_eq!(at, [1, 3, 6, 9, 10]);
         let e = w.pause("Op", Some("RUNNING".into())).await.unwrap_err();
-        assert!(matches!(&e, Error::NotDone { state: Some(s), .. } if s == "RUNNING"), "{e}");
+        assert!(
+            matches!(&e, Error::NotDone { state: Some(s), .. } if s == "RUNNING"),
+            "{e}"
+        );
         assert_eq!(e.to_string(), "`Op` was not done after 10.0 s (last state: RUNNING)");
     }
 }
