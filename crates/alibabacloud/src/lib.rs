@@ -11,8 +11,10 @@ mod generated;
 pub mod mock;
 pub mod runtime;
 pub mod signer;
+pub mod workflow;
 
 pub use credentials::Credentials;
 pub use das::DasClient;
-pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation};
+pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation, WaitPolicy};
 pub use runtime::ClientConfig;
+pub use workflow::KillOutcome;

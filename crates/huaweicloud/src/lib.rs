@@ -15,6 +15,6 @@ pub mod signer;
 
 pub use credentials::Credentials;
 pub use das::DasClient;
-pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation};
+pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation, WaitPolicy};
 pub use dds::DdsClient;
 pub use runtime::ClientConfig;

@@ -1,0 +1,272 @@
+//! The workflow around the kill operations, over real HTTP against local signature-checking gateways:
+//! waiting for asynchronous results (to completion, to the deadline, carrying `ResultId`), killing with
+//! an outcome per node, and walking every page of the Huawei list operations, with a failure mid-walk.
+
+use std::time::Duration;
+
+use alibabacloud_dbops::{DasClient, WaitPolicy};
+use dbops_tests::{RawRequest, Reply, Server, verify};
+use serde_json::json;
+
+const AK: &str = "LTAITESTACCESSKEYID01";
+const SECRET: &str = "ali-secret-must-not-leak";
+const HW_AK: &str = "HWTESTACCESSKEY0000001";
+const HW_SK: &str = "hw-secret-key-must-not-leak";
+const PROJECT: &str = "054e292c9880d4992f02c0196d3ea468";
+const INSTANCE: &str = "da304cd5bbb944de828759bc7be3d3fein01";
+const DB_USER_ID: &str = "2c250598-1e3c-4d31-bc19-be1d866247e6";
+
+/// An Alibaba gateway that checks each signature and answers by action with `script(action, request,
+/// call number of that action)`.
+fn ali_gateway(
+    script: impl Fn(&str, &RawRequest, usize) -> Reply + Send + Sync + 'static,
+) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::AlibabaAccount {
+        access_key_id: AK,
+        secret: SECRET,
+        security_token: None,
+    };
+    let counts = std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new());
+    move |req, _| {
+        if let Err(why) = account.check(req) {
+            return Reply::json(
+                400,
+                &json!({"Code": "SignatureDoesNotMatch", "Message": why}).to_string(),
+            );
+        }
+        let action = req.header("x-acs-action").unwrap_or_default().to_string();
+        let n = {
+            let mut c = counts.lock().unwrap();
+            let n = c.entry(action.clone()).or_default();
+            *n += 1;
+            *n - 1
+        };
+        script(&action, req, n)
+    }
+}
+
+fn ali(server: &Server) -> DasClient {
+    DasClient::new(
+        alibabacloud_dbops::ClientConfig::new(alibabacloud_dbops::Credentials::new(AK, SECRET))
+            .endpoint(server.url())
+            .allow_http(true)
+            .total_timeout(Duration::from_secs(5)),
+    )
+    .unwrap()
+}
+
+fn quick(timeout_ms: u64) -> WaitPolicy {
+    WaitPolicy::default()
+        .timeout(Duration::from_millis(timeout_ms))
+        .initial_interval(Duration::from_millis(5))
+        .max_interval(Duration::from_millis(20))
+}
+
+fn task_result(task: &str, state: &str) -> Reply {
+    let sessions = if state == "RUNNING" {
+        json!([])
+    } else {
+        json!([
+            {"Id": 101, "User": "app", "Host": "10.0.0.1:5000", "Command": "Query", "Time": 600, "TaskId": task, "Reason": "SESSION_KILLED"},
+            {"Id": 102, "User": "repl", "Command": "Binlog Dump", "TaskId": task, "Reason": "SESSION_INTERNAL_USER_OR_COMMAND"}
+        ])
+    };
+    Reply::json(
+        200,
+        &json!({"Code": 200, "Success": true, "RequestId": "R", "Data": {"TaskId": task, "TaskState": state, "KillSuccessCount": 1, "KillFailCount": 0, "Result": sessions}}).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn waiting_for_a_kill_task_ends_at_its_terminal_state() {
+    let server = Server::start(ali_gateway(|_, req, n| {
+        assert_eq!(req.query_param("TaskId").as_deref(), Some("t1"));
+        task_result("t1", if n < 2 { "RUNNING" } else { "SUCCESS" })
+    }))
+    .await;
+    let reply = ali(&server)
+        .get_kill_instance_session_task_result()
+        .instance_id("rm-1")
+        .task_id("t1")
+        .wait(quick(5_000))
+        .await
+        .unwrap();
+    let data = reply.data.unwrap();
+    assert_eq!(data.task_state.as_deref(), Some("SUCCESS"));
+    assert_eq!(data.result.len(), 2);
+    assert_eq!(server.requests().len(), 3, "RUNNING twice, then SUCCESS");
+}
+
+#[tokio::test]
+async fn waiting_past_the_deadline_reports_the_last_state() {
+    let server = Server::start(ali_gateway(|_, _, _| task_result("t1", "RUNNING"))).await;
+    let started = std::time::Instant::now();
+    let err = ali(&server)
+        .get_kill_instance_session_task_result()
+        .instance_id("rm-1")
+        .task_id("t1")
+        .wait(quick(150))
+        .await
+        .unwrap_err();
+    match &err {
+        alibabacloud_dbops::Error::NotDone { operation, state, .. } => {
+            assert_eq!(operation, "GetKillInstanceSessionTaskResult");
+            assert_eq!(state.as_deref(), Some("RUNNING"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("(last state: RUNNING)"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(server.requests().len() >= 3, "it called again until the deadline");
+}
+
+#[tokio::test]
+async fn the_mysql_session_list_is_asked_again_with_its_result_id_until_finished() {
+    let server = Server::start(ali_gateway(|_, req, n| {
+        let result_id = req.query_param("ResultId");
+        let body = match (n, result_id.as_deref()) {
+            (0, None) => json!({"Code": 200, "Success": true, "Data": {"IsFinish": false, "ResultId": "res-1", "State": "RUNNING"}}),
+            (_, Some("res-1")) if n < 2 => json!({"Code": 200, "Success": true, "Data": {"IsFinish": false, "ResultId": "res-1", "State": "RUNNING"}}),
+            (_, Some("res-1")) => json!({"Code": 200, "Success": true, "Data": {"IsFinish": true, "ResultId": "res-1", "State": "SUCCESS",
+                "SessionData": {"TotalSessionCount": 2, "SessionList": [
+                    {"SessionId": 7, "User": "app", "Command": "Query", "Time": 900, "SqlText": "select sleep(900)"},
+                    {"SessionId": 8, "User": "app", "Command": "Sleep", "Time": 3}
+                ]}}}),
+            other => panic!("unexpected call {other:?}"),
+        };
+        Reply::json(200, &body.to_string())
+    }))
+    .await;
+    let reply = ali(&server)
+        .get_my_sql_all_session_async()
+        .instance_id("rm-1")
+        .wait(quick(5_000))
+        .await
+        .unwrap();
+    let sessions = reply.data.unwrap().session_data.unwrap().session_list;
+    assert_eq!(
+        sessions.iter().map(|s| s.session_id).collect::<Vec<_>>(),
+        [Some(7), Some(8)]
+    );
+    let ids: Vec<_> = server.requests().iter().map(|r| r.query_param("ResultId")).collect();
+    assert_eq!(ids, [None, Some("res-1".into()), Some("res-1".into())]);
+}
+
+#[tokio::test]
+async fn killing_with_an_outcome_waits_for_every_node_task() {
+    for data in [json!(["t1", "t2"]), json!("[\"t1\",\"t2\"]")] {
+        let created = json!({"Code": 200, "Success": true, "RequestId": "R", "Data": data}).to_string();
+        let server = Server::start(ali_gateway(move |action, req, n| match action {
+            "CreateKillInstanceSessionTask" => Reply::json(200, &created),
+            "GetKillInstanceSessionTaskResult" => {
+                let task = req.query_param("TaskId").unwrap();
+                task_result(&task, if n == 0 { "RUNNING" } else { "SUCCESS" })
+            }
+            other => panic!("{other}"),
+        }))
+        .await;
+        let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+            .instance_id("pc-1")
+            .db_user("admin")
+            .db_user_password("p")
+            .kill_all_sessions(true);
+        let outcomes = ali(&server).kill_sessions(input, quick(5_000)).await.unwrap();
+        assert_eq!(
+            outcomes.iter().map(|o| o.task_id.as_str()).collect::<Vec<_>>(),
+            ["t1", "t2"]
+        );
+        for o in &outcomes {
+            assert_eq!(o.state(), Some("SUCCESS"));
+            let reasons: Vec<_> = o.sessions().iter().map(|s| s.reason.as_deref().unwrap()).collect();
+            assert_eq!(reasons, ["SESSION_KILLED", "SESSION_INTERNAL_USER_OR_COMMAND"]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_kill_task_that_fails_to_start_is_a_service_error() {
+    let server = Server::start(ali_gateway(|_, _, _| {
+        Reply::json(
+            200,
+            r#"{"Code":-1,"Success":false,"Message":"no permission","RequestId":"R-9"}"#,
+        )
+    }))
+    .await;
+    let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+        .instance_id("pc-1")
+        .db_user("admin")
+        .db_user_password("p")
+        .kill_all_sessions(true);
+    let err = ali(&server).kill_sessions(input, quick(1_000)).await.unwrap_err();
+    assert_eq!(err.request_id(), Some("R-9"));
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A Huawei gateway serving `total` processes, a page at a time, failing call `fail_at` with a 500.
+fn processes(total: usize, fail_at: Option<usize>) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::HuaweiAccount {
+        access_key: HW_AK,
+        secret_key: HW_SK,
+        security_token: None,
+        iam_token: None,
+    };
+    move |req, i| {
+        if let Err(why) = account.check(req) {
+            return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
+        }
+        assert_eq!(req.path(), format!("/v3/{PROJECT}/instances/{INSTANCE}/processes"));
+        assert_eq!(req.query_param("db_user_id").as_deref(), Some(DB_USER_ID));
+        if fail_at == Some(i) {
+            return Reply::json(500, r#"{"error_code":"DBS.280001","error_msg":"internal"}"#);
+        }
+        let q = |k: &str| req.query_param(k).and_then(|v| v.parse::<usize>().ok());
+        let (offset, limit) = (q("offset").unwrap_or(0), q("limit").unwrap_or(20));
+        let page: Vec<_> = (offset..(offset + limit).min(total))
+            .map(|n| json!({"id": n.to_string(), "user": "app", "command": "Query", "time": "60"}))
+            .collect();
+        Reply::json(200, &json!({"processes": page, "count": total}).to_string())
+    }
+}
+
+fn das(server: &Server) -> huaweicloud_dbops::DasClient {
+    huaweicloud_dbops::DasClient::new(
+        huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT))
+            .endpoint(server.url())
+            .allow_http(true)
+            .total_timeout(Duration::from_secs(5)),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_page_of_processes_is_walked_and_a_failed_page_ends_the_walk() {
+    let server = Server::start(processes(45, None)).await;
+    let all = das(&server)
+        .list_processes()
+        .instance_id(INSTANCE)
+        .db_user_id(DB_USER_ID)
+        .limit(20)
+        .collect_all(1_000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 45);
+    assert_eq!(all.last().unwrap().id.as_deref(), Some("44"));
+    let offsets: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.query_param("offset").unwrap())
+        .collect();
+    assert_eq!(offsets, ["0", "20", "40"]);
+
+    let server = Server::start(processes(45, Some(1))).await;
+    let err = das(&server)
+        .list_processes()
+        .instance_id(INSTANCE)
+        .db_user_id(DB_USER_ID)
+        .limit(20)
+        .collect_all(1_000)
+        .await
+        .unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(500), Some("DBS.280001")));
+    assert_eq!(server.requests().len(), 2);
+}
