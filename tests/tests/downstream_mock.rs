@@ -229,3 +229,75 @@ async fn the_rpc_mock_helpers_match_the_wire_as_written_out_by_hand() {
     all_mock.assert_calls_async(1).await;
     helper.assert_calls_async(1).await;
 }
+
+#[tokio::test]
+async fn the_companion_operations_have_mocks_too() {
+    use huaweicloud_dbops::das::types::{ListProcessesResponse, Process};
+    use huaweicloud_dbops::mock::das::MockServerExt as _;
+    let server = MockServer::start_async().await;
+    let db_user_id = "2c250598-1e3c-4d31-bc19-be1d866247e6";
+    let mock = server.list_processes(|when, then| {
+        when.instance_id(INSTANCE).db_user_id(db_user_id).limit(100);
+        let process = Process {
+            id: Some("42".into()),
+            user: Some("app".into()),
+            command: Some("Query".into()),
+            time: Some("900".into()),
+            ..Default::default()
+        };
+        then.ok(&ListProcessesResponse {
+            count: Some(1),
+            processes: vec![process],
+        });
+    });
+    let config = huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new("ak", "sk", PROJECT))
+        .endpoint(server.base_url())
+        .allow_http(true);
+    let found = huaweicloud_dbops::DasClient::new(config)
+        .unwrap()
+        .list_processes()
+        .instance_id(INSTANCE)
+        .db_user_id(db_user_id)
+        .limit(100)
+        .collect_all(10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id.as_deref(), Some("42"));
+    mock.assert_async().await;
+
+    use alibabacloud_dbops::das::GetRedisAllSessionInput;
+    use alibabacloud_dbops::das::types::{GetRedisAllSessionResponse, RedisAllSessionData, RedisSession};
+    use alibabacloud_dbops::mock::das::MockServerExt as _;
+    let server = MockServer::start_async().await;
+    let input = GetRedisAllSessionInput::default().instance_id("r-8vbcyr4sw0c4yc****");
+    let mock = server.get_redis_all_session(|when, then| {
+        when.request(&input);
+        then.ok(&GetRedisAllSessionResponse {
+            code: Some(200),
+            success: Some(true),
+            data: Some(RedisAllSessionData {
+                total: Some(1),
+                sessions: vec![RedisSession {
+                    id: Some(7),
+                    cmd: Some("blpop".into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    });
+    let config = alibabacloud_dbops::ClientConfig::new(alibabacloud_dbops::Credentials::new("id", "secret"))
+        .endpoint(server.base_url())
+        .allow_http(true);
+    let reply = alibabacloud_dbops::DasClient::new(config)
+        .unwrap()
+        .get_redis_all_session()
+        .input(input)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.data.unwrap().sessions[0].cmd.as_deref(), Some("blpop"));
+    mock.assert_async().await;
+}

@@ -6,9 +6,50 @@
 //! ```
 //!
 //! It checks each request's signature as the real gateway would (answering 401 APIGW.0301 or
-//! SignatureDoesNotMatch on a mismatch), prints what it received (never the secrets), and answers success.
+//! SignatureDoesNotMatch on a mismatch), prints what it received (never the secrets), and answers every
+//! operation of the specs with the spec's own example reply (the documented one where the docs give
+//! one): the examples find, show and kill the sessions the vendor docs show.
 
-use dbops_tests::{Reply, Server, verify};
+use std::path::Path;
+
+use dbops_tests::{RawRequest, Reply, Server, verify};
+use serde_json::Value;
+
+/// Each operation's example reply: (method, path template or RPC action, reply).
+fn examples(provider: &str) -> Result<Vec<(String, String, String)>, Box<dyn std::error::Error>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs").join(provider);
+    let mut out = Vec::new();
+    for file in std::fs::read_dir(dir)? {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(file?.path())?)?;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let reply = op
+                    .pointer("/responses/200/content/application~1json/example")
+                    .map_or_else(|| "{}".to_string(), Value::to_string);
+                let key = op["x-acs-action"].as_str().map_or(path.clone(), str::to_string);
+                out.push((method.to_uppercase(), key, reply));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `path` fits `template` (`{name}` matches one segment).
+fn fits(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
+}
+
+fn reply_for(examples: &[(String, String, String)], req: &RawRequest, huawei: bool) -> Option<String> {
+    examples.iter().find_map(|(method, key, reply)| {
+        let hit = if huawei {
+            *method == req.method && fits(key, req.path())
+        } else {
+            req.header("x-acs-action") == Some(key.as_str())
+        };
+        hit.then(|| reply.clone())
+    })
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,13 +58,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: local-gateway (huawei|alibaba) <port> <secret>".into());
     };
     let secret: &'static str = Box::leak(secret.clone().into_boxed_str());
-    let huawei = match provider.as_str() {
-        "huawei" => true,
-        "alibaba" => false,
+    let (huawei, specs) = match provider.as_str() {
+        "huawei" => (true, "huaweicloud"),
+        "alibaba" => (false, "alibabacloud"),
         other => return Err(format!("unknown provider `{other}`").into()),
     };
+    let examples = examples(specs)?;
     let server = Server::start_on(port.parse()?, move |req, i| {
-        let verdict = if huawei { verify::huawei(req, secret) } else { verify::alibaba(req, secret) };
+        let verdict = if huawei {
+            verify::huawei(req, secret)
+        } else {
+            verify::alibaba(req, secret)
+        };
         let action = req.header("x-acs-action").unwrap_or("");
         let params: Vec<String> = req.query().into_iter().map(|(k, _)| k).collect();
         println!(
@@ -31,20 +77,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             req.method,
             req.path(),
             req.body.len(),
-            verdict.as_ref().map_or_else(|e| format!("REFUSED ({e})"), |_| "ok".into())
+            verdict
+                .as_ref()
+                .map_or_else(|e| format!("REFUSED ({e})"), |_| "ok".into())
         );
-        match (verdict, huawei) {
-            (Ok(_), true) => Reply::json(200, "{}").with_header("X-Request-Id", &format!("local-{i}")),
-            (Ok(_), false) if action == "KillInstanceAllSession" => Reply::json(
-                200,
-                &format!(r#"{{"Code":"200","Message":"Successful","Data":"None","RequestId":"local-{i}","Success":"true"}}"#),
+        match (verdict, reply_for(&examples, req, huawei)) {
+            (Ok(_), Some(reply)) => Reply::json(200, &reply).with_header("X-Request-Id", &format!("local-{i}")),
+            (Ok(_), None) if huawei => Reply::json(404, r#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#),
+            (Ok(_), None) => Reply::json(
+                404,
+                &format!(r#"{{"Code":"InvalidAction.NotFound","Message":"no such action","RequestId":"local-{i}"}}"#),
             ),
-            (Ok(_), false) => Reply::json(
-                200,
-                &format!(r#"{{"Code":200,"Message":"Successful","Data":"local-task-{i}","RequestId":"local-{i}","Success":true}}"#),
-            ),
-            (Err(why), true) => Reply::json(401, &format!(r#"{{"error_code":"APIGW.0301","error_msg":"{why}"}}"#)),
-            (Err(why), false) => Reply::json(
+            (Err(why), _) if huawei => {
+                Reply::json(401, &format!(r#"{{"error_code":"APIGW.0301","error_msg":"{why}"}}"#))
+            }
+            (Err(why), _) => Reply::json(
                 400,
                 &format!(r#"{{"Code":"SignatureDoesNotMatch","Message":"{why}","RequestId":"local-{i}"}}"#),
             ),
