@@ -179,9 +179,9 @@ fn floor_for(req: PreparedRequest) -> Call {
 }
 
 /// The responders run on a thread and runtime of their own, as a remote server would: the client's
-/// runtime schedules only the client's work. Returns the three responders' URLs; they live until the
-/// process ends.
-fn start_responders() -> [String; 3] {
+/// runtime schedules only the client's work. Returns the responders' URLs; they live until the process
+/// ends.
+fn start_responders() -> [String; 4] {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -192,7 +192,8 @@ fn start_responders() -> [String; 3] {
             let huawei = Server::responder(Reply::empty(200)).await;
             let task = Server::responder(Reply::json(200, TASK_OK)).await;
             let all = Server::responder(Reply::json(200, ALL_OK)).await;
-            tx.send([huawei.url(), task.url(), all.url()]).unwrap();
+            let list = Server::responder(Reply::json(200, &process_page(20))).await;
+            tx.send([huawei.url(), task.url(), all.url(), list.url()]).unwrap();
             std::future::pending::<()>().await;
         });
     });
@@ -200,7 +201,7 @@ fn start_responders() -> [String; 3] {
 }
 
 fn main() {
-    let [huawei, task_server, all_server] = start_responders();
+    let [huawei, task_server, all_server, list_server] = start_responders();
     // `E2E_RT=current`: a current-thread runtime instead, which takes cross-thread wake-ups out of the
     // client's path (a lower-noise cross-check of the per-call cost).
     let rt = if std::env::var("E2E_RT").as_deref() == Ok("current") {
@@ -301,6 +302,21 @@ fn main() {
             })
         });
         cases.push(("Alibaba KillInstanceAllSession", client, floor));
+
+        // A list: one page of 20 processes (about 5 KB), decoded into the generated types.
+        let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&list_server)).unwrap());
+        fn list(das: &huaweicloud_dbops::DasClient) -> huaweicloud_dbops::das::ListProcesses<'_> {
+            das.list_processes().instance_id(INSTANCE).db_user_id(DB_USER_ID).limit(20)
+        }
+        let floor = floor_for(list(&das).dry_run().await.unwrap());
+        let client: Call = Arc::new(move || {
+            let das = das.clone();
+            Box::pin(async move {
+                let page = list(&das).send().await.unwrap();
+                assert_eq!(page.processes.len(), 20);
+            })
+        });
+        cases.push(("Huawei DAS ListProcesses (20 per page)", client, floor));
 
         println!("Sequential: {SEQUENTIAL} calls per side in {ROUNDS} interleaved rounds (after 2,000 warm-up calls each).");
         println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");

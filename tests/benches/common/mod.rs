@@ -13,6 +13,21 @@ pub const NODE: &str = "520c58ba00a3497e97ce0b9604874dd6no02";
 pub const ALI_AK: &str = "LTAIBENCHACCESSKEY01";
 pub const ALI_SECRET: &str = "ali-bench-secret";
 /// The database password of [`task_request`].
+pub const DB_USER_ID: &str = "2c250598-1e3c-4d31-bc19-be1d866247e6";
+
+/// A `ListProcesses` reply holding `n` processes, as the service writes them.
+pub fn process_page(n: usize) -> String {
+    let processes: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({"id": (11212 + i).to_string(), "user": "app", "host": format!("192.168.0.{i}:52376"),
+                "database": "orders", "command": "Query", "time": (30 + i).to_string(), "state": "Sending data",
+                "sql": format!("select * from orders where customer_id = {i} and created_at > now() - interval 1 day"),
+                "trx_executed_time": "12"})
+        })
+        .collect();
+    serde_json::json!({"processes": processes, "count": n}).to_string()
+}
+
 pub const TASK_PASSWORD: &str = "testPassword";
 pub const TASK_OK: &str = r#"{"Code":200,"Message":"Successful","Data":"f77d535b45405bd462b21caa3ee8****","RequestId":"B6D17591-B48B-4D31-9CD6-9B9796B2****","Success":true}"#;
 pub const ALL_OK: &str = r#"{"Code":"200","Message":"Successful","Data":"None","RequestId":"B6D17591-B48B-4D31-9CD6-9B9796B2****","Success":"true"}"#;
