@@ -47,8 +47,9 @@ fn stats(mut samples: Vec<Duration>, total: Duration) -> Stats {
     }
 }
 
-/// The floor: the same bytes through a bare `reqwest::Client`, reading the reply body.
-async fn floor_call(client: &reqwest::Client, req: &PreparedRequest, body: Option<&[u8]>) {
+/// The floor: the same bytes through a bare `reqwest::Client`, reading the reply body (and, with
+/// `decode`, decoding it as the client must).
+async fn floor_call(client: &reqwest::Client, req: &PreparedRequest, body: Option<&[u8]>, decode: Option<fn(&[u8])>) {
     let mut builder = client.request(req.method.parse().unwrap(), &req.url);
     for (k, v) in &req.headers {
         builder = builder.header(k, v);
@@ -58,7 +59,10 @@ async fn floor_call(client: &reqwest::Client, req: &PreparedRequest, body: Optio
     }
     let resp = builder.send().await.unwrap();
     assert!(resp.status().is_success());
-    resp.bytes().await.unwrap();
+    let bytes = resp.bytes().await.unwrap();
+    if let Some(decode) = decode {
+        decode(&bytes);
+    }
 }
 
 type Call = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
@@ -161,6 +165,11 @@ async fn compare_concurrent(name: &str, client_call: &Call, floor: &Call) {
 }
 
 fn floor_for(req: PreparedRequest) -> Call {
+    floor_decoding(req, None)
+}
+
+/// The floor, decoding each reply with `decode`.
+fn floor_decoding(req: PreparedRequest, decode: Option<fn(&[u8])>) -> Call {
     let client = if std::env::var_os("FLOOR_TIMEOUTS").is_some() {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -174,7 +183,7 @@ fn floor_for(req: PreparedRequest) -> Call {
     let req = Arc::new(req);
     Arc::new(move || {
         let (client, req, body) = (client.clone(), req.clone(), body.clone());
-        Box::pin(async move { floor_call(&client, &req, body.as_deref()).await })
+        Box::pin(async move { floor_call(&client, &req, body.as_deref(), decode).await })
     })
 }
 
@@ -308,7 +317,16 @@ fn main() {
         fn list(das: &huaweicloud_dbops::DasClient) -> huaweicloud_dbops::das::ListProcesses<'_> {
             das.list_processes().instance_id(INSTANCE).db_user_id(DB_USER_ID).limit(20)
         }
-        let floor = floor_for(list(&das).dry_run().await.unwrap());
+        let request = list(&das).dry_run().await.unwrap();
+        let floor = floor_for(request.clone());
+        // The same floor, decoding the page into the same generated types as the client must.
+        let decoding = floor_decoding(
+            request,
+            Some(|bytes| {
+                let page: huaweicloud_dbops::das::types::ListProcessesResponse = serde_json::from_slice(bytes).unwrap();
+                assert_eq!(page.processes.len(), 20);
+            }),
+        );
         let client: Call = Arc::new(move || {
             let das = das.clone();
             Box::pin(async move {
@@ -316,7 +334,8 @@ fn main() {
                 assert_eq!(page.processes.len(), 20);
             })
         });
-        cases.push(("Huawei DAS ListProcesses (20 per page)", client, floor));
+        cases.push(("Huawei DAS ListProcesses (20 per page)", client.clone(), floor));
+        cases.push(("Huawei DAS ListProcesses, floor decoding too", client, decoding));
 
         println!("Sequential: {SEQUENTIAL} calls per side in {ROUNDS} interleaved rounds (after 2,000 warm-up calls each).");
         println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");

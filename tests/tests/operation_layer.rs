@@ -208,3 +208,31 @@ async fn x_language_is_sent_signed_and_checked() {
     assert!(std::error::Error::source(&err).is_none());
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_registered_db_user_password_is_masked_in_debug_and_dry_runs() {
+    const PASSWORD: &str = "Pa55-w0rd-must-not-leak";
+    let das = huaweicloud_dbops::DasClient::new(
+        huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT))
+            .region("cn-north-4"),
+    )
+    .unwrap();
+    let register = das
+        .register_db_user()
+        .instance_id(INSTANCE)
+        .db_username("root")
+        .db_user_password(PASSWORD)
+        .datastore_type("MySQL");
+    assert!(!format!("{register:?}").contains(PASSWORD));
+    let dry = register.dry_run().await.unwrap();
+    assert!(!dry.to_string().contains(PASSWORD), "{dry}");
+    let body: Value = serde_json::from_str(dry.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"datastore_type": "MySQL", "db_user_password": "***", "db_username": "root"})
+    );
+    assert_eq!(
+        dry.url,
+        format!("https://das.cn-north-4.myhuaweicloud.com/v3/{PROJECT}/instances/{INSTANCE}/db-users")
+    );
+}
