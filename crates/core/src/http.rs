@@ -51,7 +51,7 @@ pub const DEFAULT_MAX_REPLY_BYTES: usize = 32 << 20;
 /// Default of [`HttpConfig::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 /// Default of [`HttpConfig::max_idle_connections`].
-pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = DEFAULT_MAX_IN_FLIGHT;
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 16;
 /// Error replies carry a code and a message: anything past this many bytes is not read, and the error
 /// keeps the status and the request id header only.
 pub const MAX_ERROR_REPLY_BYTES: usize = 64 << 10;
