@@ -485,8 +485,13 @@ fn socket_sampler(port: u16) -> (Arc<AtomicBool>, std::thread::JoinHandle<(usize
     (stop, handle)
 }
 
+/// The two tests that open many sockets take turns: the file descriptors counted are the whole
+/// process's, and the other's would count against this one's bound.
+static MANY_SOCKETS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_concurrent_calls_stay_within_the_in_flight_limit() {
+    let _turn = MANY_SOCKETS.lock().await;
     let server = Server::start(|_, _| Reply::empty(200)).await;
     let port: u16 = server.url().rsplit(':').next().unwrap().parse().unwrap();
     let das = DasClient::new(
@@ -537,6 +542,7 @@ async fn ten_thousand_concurrent_calls_stay_within_the_in_flight_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_server_makes_calls_queue_not_fail() {
+    let _turn = MANY_SOCKETS.lock().await;
     let server = Server::start(|_, _| Reply::Delayed(Duration::from_millis(20), Box::new(Reply::empty(200)))).await;
     let das = DasClient::new(
         hw_config(&server, huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT))
