@@ -686,3 +686,32 @@ async fn a_body_that_cannot_be_copied_is_sent_once_and_its_reply_returned() {
     assert_eq!(server.requests().len(), 1 + policy.max_attempts as usize);
     assert!(server.requests()[1..].iter().all(|r| r.body == b"bytes"));
 }
+
+#[tokio::test]
+async fn a_call_waiting_for_an_in_flight_place_ends_at_its_deadline() {
+    let server = Server::start(gateway(SK, expect_delete_process, |_| {
+        Reply::Stall(Duration::from_secs(5))
+    }))
+    .await;
+    let client = DasClient::new(
+        config(&server, Credentials::new(AK, SK, PROJECT))
+            .max_in_flight(1)
+            .attempt_timeout(Duration::from_secs(10))
+            .total_timeout(Duration::from_millis(400))
+            .retry(RetryPolicy::none()),
+    )
+    .unwrap();
+    let call = || client.delete_process().input(body()).instance_id(INSTANCE).send();
+    let started = std::time::Instant::now();
+    // The first call holds the one place on a stalled server until its deadline; the second waits for
+    // it, gets it with a few milliseconds left, and also ends at its own deadline, not after an attempt
+    // timeout of 10 s.
+    let (first, second) = tokio::join!(call(), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        call().await
+    });
+    assert!(matches!(first, Err(Error::Timeout)), "{first:?}");
+    assert!(matches!(second, Err(Error::Timeout)), "{second:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(server.requests().len() <= 2);
+}

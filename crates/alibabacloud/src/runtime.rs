@@ -3,7 +3,7 @@
 //! dry-run capture and error replies. The RPC query itself is written by the generated code.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use dbops_core::encode::MAX_URL_BYTES;
 use dbops_core::http::{
@@ -47,7 +47,6 @@ struct Inner {
     credentials: Credentials,
     /// Retries, total timeout, in-flight limit and reply cap, shared by every call of the client.
     transport: Transport,
-    total_timeout: Duration,
 }
 
 impl Runtime {
@@ -65,7 +64,6 @@ impl Runtime {
             base,
             credentials,
             transport: http.transport(),
-            total_timeout: http.total_timeout,
         })))
     }
 
@@ -74,13 +72,12 @@ impl Runtime {
     pub async fn send<O: Reply>(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<O, Error> {
         let inner = &*self.0;
         let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
-        run_call(span, inner.total_timeout, async move {
+        run_call(span, async move {
             let request = self.request(op, wire?)?;
             let reply = send(&inner.client, request, &inner.transport, &AlibabaDialect, |req| {
                 self.sign(req, SystemTime::now(), Nonce::new().as_str())
             })
-            .await
-            .map_err(Error::transport)?;
+            .await?;
             read_reply(reply, op, &AlibabaDialect).await
         })
         .await

@@ -124,6 +124,7 @@ impl HttpConfig {
     pub fn transport(&self) -> Transport {
         Transport {
             retry: self.retry.clone(),
+            attempt_timeout: self.attempt_timeout,
             total_timeout: self.total_timeout,
             in_flight: Arc::new(Semaphore::new(self.max_in_flight.max(1))),
             max_reply_bytes: self.max_reply_bytes,
@@ -181,6 +182,7 @@ fn goes_direct(endpoint: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Transport {
     retry: RetryPolicy,
+    attempt_timeout: Duration,
     total_timeout: Duration,
     in_flight: Arc<Semaphore>,
     max_reply_bytes: usize,
@@ -195,21 +197,22 @@ pub trait Dialect: Sync {
 }
 
 /// Sends `request`, signing every attempt afresh with `sign`, and retries as the transport's policy
-/// allows, within its total timeout: a wait that would not end before it is not started, and the last
-/// reply or error is returned at once instead.
+/// allows, within its total timeout: each attempt's own timeout is cut to the time left, and a wait that
+/// would not end before the deadline is not started (the last reply or error is returned at once
+/// instead). The whole call therefore ends by the deadline with one timer per attempt.
 ///
-/// Each attempt first takes one of the client's in-flight places, waiting while all are taken; a
-/// success reply keeps its place until its body is read or dropped, and its body is cut off past the
-/// reply cap ([`Error::ReplyTooLarge`] from [`read_reply`]). Non-success replies come back buffered (at most
-/// [`MAX_ERROR_REPLY_BYTES`]) and without their URL; transport errors come back without their URL, so
-/// neither can leak a secret carried in the query.
+/// Each attempt first takes one of the client's in-flight places, waiting (until the deadline) while all
+/// are taken; a success reply keeps its place until its body is read or dropped, and its body is cut off
+/// past the reply cap ([`Error::ReplyTooLarge`] from [`read_reply`]). Non-success replies come back
+/// buffered (at most [`MAX_ERROR_REPLY_BYTES`]) and without their URL; transport errors come back without
+/// their URL, so neither can leak a secret carried in the query.
 pub async fn send<S>(
     client: &reqwest::Client,
     request: reqwest::Request,
     transport: &Transport,
     dialect: &dyn Dialect,
     mut sign: S,
-) -> reqwest::Result<reqwest::Response>
+) -> Result<reqwest::Response, Error>
 where
     S: FnMut(&mut reqwest::Request),
 {
@@ -233,8 +236,22 @@ where
                 None => unreachable!("the original is kept until the last attempt"),
             },
         };
-        // The semaphore is never closed, so this waits for a place and never fails.
-        let permit = transport.in_flight.clone().acquire_owned().await.ok();
+        // A free place is taken at once; otherwise the wait for one ends at the deadline. (The semaphore
+        // is never closed.)
+        let permit = match transport.in_flight.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => match tokio::time::timeout_at(deadline, transport.in_flight.clone().acquire_owned()).await {
+                Ok(p) => p.ok(),
+                Err(_) => return Err(Error::Timeout),
+            },
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout);
+        }
+        if left < transport.attempt_timeout {
+            *req.timeout_mut() = Some(left);
+        }
         sign(&mut req);
         let span = tracing::Span::current();
         span.record("attempt", attempt);
@@ -246,7 +263,7 @@ where
                 let retry = !last && (before_send || policy.retry_after_send_failures) && fits(deadline, wait);
                 tracing::debug!(attempt, before_send, retry, error = %describe(&e), "attempt failed");
                 if !retry {
-                    return Err(e.without_url());
+                    return Err(Error::transport(e));
                 }
                 tokio::time::sleep(wait).await;
             }
@@ -259,7 +276,7 @@ where
                 record_reply(&span, status, resp.headers());
                 let headers = std::mem::take(resp.headers_mut());
                 let url = resp.url().clone();
-                let body = read_error_body(resp).await.map_err(reqwest::Error::without_url)?;
+                let body = read_error_body(resp).await.map_err(Error::transport)?;
                 drop(permit);
                 let throttled = dialect.is_throttling(status, &body);
                 let retry_after = headers
@@ -554,19 +571,19 @@ fn find_source<'e, T: std::error::Error + 'static>(e: &'e (dyn std::error::Error
     None
 }
 
-/// Runs a call in its span and under the total timeout, and logs its outcome (at `info`, never a secret).
+/// Runs a call in its span and logs its outcome (at `info`, never a secret). The call's total timeout is
+/// [`send`]'s: it bounds every attempt, wait and body read by the call's deadline.
 ///
 /// The call's future is moved to the heap once, here: the generated request futures are several
 /// kilobytes, and every layer wrapped around them by value would otherwise be copied on each move.
 pub fn run_call<T>(
     span: tracing::Span,
-    limit: Duration,
     call: impl Future<Output = Result<T, Error>>,
 ) -> impl Future<Output = Result<T, Error>> {
     use tracing::Instrument;
     let call = Box::pin(call);
     async move {
-        let result = tokio::time::timeout(limit, call).await.unwrap_or(Err(Error::Timeout));
+        let result = call.await;
         match &result {
             Ok(_) => tracing::info!("call succeeded"),
             Err(e) => {

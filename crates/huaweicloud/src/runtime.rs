@@ -3,7 +3,7 @@
 //! replies. What a request holds, and whether it may be sent, is the generated code's.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use dbops_core::encode::MAX_URL_BYTES;
 use dbops_core::http::{
@@ -54,7 +54,6 @@ struct Inner {
     project_header: HeaderValue,
     /// Retries, total timeout, in-flight limit and reply cap, shared by every call of the client.
     transport: Transport,
-    total_timeout: Duration,
 }
 
 impl Runtime {
@@ -75,7 +74,6 @@ impl Runtime {
             credentials,
             project_header,
             transport: http.transport(),
-            total_timeout: http.total_timeout,
         })))
     }
 
@@ -92,13 +90,12 @@ impl Runtime {
     pub async fn send<O: Reply>(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<O, Error> {
         let inner = &*self.0;
         let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
-        run_call(span, inner.total_timeout, async move {
+        run_call(span, async move {
             let request = self.request(op, wire?)?;
             let reply = send(&inner.client, request, &inner.transport, &HuaweiDialect, |req| {
                 self.sign(req, SystemTime::now())
             })
-            .await
-            .map_err(Error::transport)?;
+            .await?;
             read_reply(reply, op, &HuaweiDialect).await
         })
         .await
