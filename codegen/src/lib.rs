@@ -5,6 +5,7 @@
 //! [`generate`] (progenitor, operation table, runtime glue, formatting, do-not-edit header) →
 //! `crates/<provider>/src/generated/<service>.rs`.
 
+pub mod cli;
 pub mod error;
 pub mod generate;
 pub mod load;
@@ -160,6 +161,7 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
             contents: text,
         });
     }
+    outputs.push(cli_output(root, &targets)?);
     // The generator's fixtures: clients the test crate compiles and calls, proving that an operation
     // needs nothing but its spec.
     let fixtures = discover_fixtures(root).map_err(|e| {
@@ -187,4 +189,42 @@ pub fn generate_all(root: &Path) -> Result<Vec<Output>, SpecError> {
         });
     }
     Ok(outputs)
+}
+
+/// The `dbops` command line's operation subcommands, from every spec (`crates/dbops/src/generated/commands.rs`).
+fn cli_output(root: &Path, targets: &[Target]) -> Result<Output, SpecError> {
+    let mut loaded = Vec::new();
+    for t in targets {
+        let spec = load(&root.join(&t.spec))?;
+        let prepared = prepare(&spec)?;
+        let title = spec.doc["info"]["title"].as_str().unwrap_or_default().to_string();
+        loaded.push((t, prepared, title));
+    }
+    let services: Vec<cli::CliService<'_>> = loaded
+        .iter()
+        .map(|(t, prepared, title)| cli::CliService {
+            provider: &t.provider,
+            service: &t.service,
+            title,
+            operations: &prepared.operations,
+        })
+        .collect();
+    let tokens = cli::tokens(&services);
+    let file = syn::parse2::<syn::File>(tokens).map_err(|e| {
+        SpecError::new(
+            &root.join("specs"),
+            "",
+            format!("generated command-line code does not parse: {e}"),
+        )
+    })?;
+    let specs: Vec<&str> = targets.iter().map(|t| t.spec.as_str()).collect();
+    let mut contents = generate::header(&specs.join(", "), None);
+    contents.push_str(
+        "\n//! The operation subcommands, one per operation of every spec. Formatting is the generator's.\n\n",
+    );
+    contents.push_str(&prettyplease::unparse(&file));
+    Ok(Output {
+        path: PathBuf::from("crates/dbops/src/generated/commands.rs"),
+        contents,
+    })
 }

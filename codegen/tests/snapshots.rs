@@ -16,8 +16,9 @@ fn generated_files() {
     let outputs = dbops_codegen::generate_all(&root()).unwrap();
     assert_eq!(
         outputs.len(),
-        10,
-        "three service modules, their mock helpers and two mod.rs files; the fixture's module and its mod.rs"
+        11,
+        "three service modules, their mock helpers and two mod.rs files; the command line's subcommands; \
+         the fixture's module and its mod.rs"
     );
     for out in outputs {
         insta::assert_snapshot!(snapshot_name(&out.path), out.contents);
