@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use dbops_core::Error;
 
+mod sessions;
+
 mod generated {
     pub use crate::Context;
     #[rustfmt::skip]
@@ -98,7 +100,17 @@ fn cli() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Print the signed request, secrets masked, and send nothing"),
         )
+        .subcommand(sessions::command())
         .subcommands(commands::commands())
+}
+
+/// The exit status of an error: 2 when nothing was sent (bad input or settings), 1 otherwise.
+fn failed(e: &Error) -> ExitCode {
+    eprintln!("error: {e}");
+    match e {
+        Error::InvalidRequest(_) | Error::Config(_) => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    }
 }
 
 #[tokio::main]
@@ -108,6 +120,19 @@ async fn main() -> ExitCode {
     let Some((provider, pm)) = m.subcommand() else {
         return ExitCode::from(2);
     };
+    if provider == "sessions" {
+        return match pm.subcommand() {
+            Some(("list", lm)) => sessions::list(lm, &ctx)
+                .await
+                .map_or_else(|e| failed(&e), |()| ExitCode::SUCCESS),
+            Some(("kill", km)) => match sessions::kill(km, &ctx).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => failed(&e),
+            },
+            _ => ExitCode::from(2),
+        };
+    }
     let Some((service, sm)) = pm.subcommand() else {
         return ExitCode::from(2);
     };
@@ -128,12 +153,6 @@ async fn main() -> ExitCode {
             print!("{request}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                Error::InvalidRequest(_) | Error::Config(_) => ExitCode::from(2),
-                _ => ExitCode::FAILURE,
-            }
-        }
+        Err(e) => failed(&e),
     }
 }
