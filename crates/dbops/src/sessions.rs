@@ -19,6 +19,34 @@ const SYSTEM_COMMANDS: [&str; 4] = ["Binlog Dump", "Binlog Dump GTID", "Daemon",
 /// Users that are the server's own.
 const SYSTEM_USERS: [&str; 3] = ["system user", "event_scheduler", "__system"];
 
+/// The client of the service whose sessions are handled, made once for every instance of a run.
+pub enum Svc {
+    HuaweiDas(huaweicloud_dbops::DasClient),
+    HuaweiDds(huaweicloud_dbops::DdsClient),
+    AlibabaMysql(alibabacloud_dbops::DasClient),
+    AlibabaRedis(alibabacloud_dbops::DasClient),
+}
+
+impl Svc {
+    fn new(service: &str, ctx: &Context) -> Result<Self, Error> {
+        Ok(match service {
+            "huawei-das" => Svc::HuaweiDas(huaweicloud_dbops::DasClient::new(ctx.huaweicloud()?)?),
+            "huawei-dds" => Svc::HuaweiDds(huaweicloud_dbops::DdsClient::new(ctx.huaweicloud()?)?),
+            "alibaba-mysql" => Svc::AlibabaMysql(alibabacloud_dbops::DasClient::new(ctx.alibabacloud()?)?),
+            "alibaba-redis" => Svc::AlibabaRedis(alibabacloud_dbops::DasClient::new(ctx.alibabacloud()?)?),
+            other => return Err(Error::Config(format!("unknown service `{other}`"))),
+        })
+    }
+}
+
+/// One instance (or node) to work on, with what its service needs besides.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub instance: String,
+    /// huawei-das: the DAS connection; alibaba-mysql: the PolarDB node.
+    pub extra: Option<String>,
+}
+
 /// One session, whatever the service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Session {
@@ -216,17 +244,16 @@ fn seconds_of(text: Option<&str>) -> Option<u64> {
 }
 
 /// Every session of the instance, in one shape.
-async fn fetch(service: &str, m: &ArgMatches, ctx: &Context, filter: &Filter) -> Result<Vec<Session>, Error> {
-    let instance = text_of(m, "instance").unwrap_or_default();
-    match service {
-        "huawei-das" => {
-            let das = huaweicloud_dbops::DasClient::new(ctx.huaweicloud()?)?;
-            let db_user_id = text_of(m, "db-user-id").ok_or_else(|| {
+async fn fetch(svc: &Svc, target: &Target, filter: &Filter) -> Result<Vec<Session>, Error> {
+    let instance = &target.instance;
+    match svc {
+        Svc::HuaweiDas(das) => {
+            let db_user_id = target.extra.clone().ok_or_else(|| {
                 Error::Config("huawei-das needs --db-user-id (see `dbops huawei das register-db-user`)".into())
             })?;
             let mut b = das
                 .list_processes()
-                .instance_id(&instance)
+                .instance_id(instance)
                 .db_user_id(db_user_id)
                 .limit(100);
             if let Some(u) = &filter.user {
@@ -250,9 +277,8 @@ async fn fetch(service: &str, m: &ArgMatches, ctx: &Context, filter: &Filter) ->
                 })
                 .collect())
         }
-        "huawei-dds" => {
-            let dds = huaweicloud_dbops::DdsClient::new(ctx.huaweicloud()?)?;
-            let mut b = dds.list_sessions().node_id(&instance).limit(20);
+        Svc::HuaweiDds(dds) => {
+            let mut b = dds.list_sessions().node_id(instance).limit(20);
             if let Some(min) = filter.min_seconds {
                 // Microseconds: the service returns only sessions running longer.
                 b = b.cost_time(min.saturating_mul(1_000_000).saturating_sub(1));
@@ -276,10 +302,9 @@ async fn fetch(service: &str, m: &ArgMatches, ctx: &Context, filter: &Filter) ->
                 })
                 .collect())
         }
-        "alibaba-mysql" => {
-            let das = alibabacloud_dbops::DasClient::new(ctx.alibabacloud()?)?;
-            let mut b = das.get_my_sql_all_session_async().instance_id(&instance);
-            if let Some(node) = text_of(m, "node-id") {
+        Svc::AlibabaMysql(das) => {
+            let mut b = das.get_my_sql_all_session_async().instance_id(instance);
+            if let Some(node) = &target.extra {
                 b = b.node_id(node);
             }
             let reply = b.wait(WaitPolicy::default().timeout(Duration::from_secs(60))).await?;
@@ -301,9 +326,8 @@ async fn fetch(service: &str, m: &ArgMatches, ctx: &Context, filter: &Filter) ->
                 })
                 .collect())
         }
-        "alibaba-redis" => {
-            let das = alibabacloud_dbops::DasClient::new(ctx.alibabacloud()?)?;
-            let reply = das.get_redis_all_session().instance_id(&instance).send().await?;
+        Svc::AlibabaRedis(das) => {
+            let reply = das.get_redis_all_session().instance_id(instance).send().await?;
             Ok(reply
                 .data
                 .map(|d| d.sessions)
@@ -321,7 +345,6 @@ async fn fetch(service: &str, m: &ArgMatches, ctx: &Context, filter: &Filter) ->
                 })
                 .collect())
         }
-        other => Err(Error::Config(format!("unknown service `{other}`"))),
     }
 }
 
@@ -367,7 +390,8 @@ fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
 pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<(), Error> {
     let service = text_of(m, "service").unwrap_or_default();
     let filter = Filter::from_matches(m)?;
-    let sessions = fetch(&service, m, ctx, &filter).await?;
+    let svc = Svc::new(&service, ctx)?;
+    let sessions = fetch(&svc, &target_of(m), &filter).await?;
     let chosen: Vec<&Session> = sessions.iter().filter(|s| filter.selects(s)).collect();
     let format = text_of(m, "output").unwrap_or_else(|| {
         if std::io::stdout().is_terminal() {
@@ -420,7 +444,9 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
             "alibaba-redis: DAS kills all sessions of a Redis instance or none; pass --all to kill them all".into(),
         ));
     }
-    let sessions = fetch(&service, m, ctx, &filter).await?;
+    let svc = Svc::new(&service, ctx)?;
+    let target = target_of(m);
+    let sessions = fetch(&svc, &target, &filter).await?;
     let chosen: Vec<&Session> = if all {
         sessions.iter().collect()
     } else {
@@ -461,7 +487,7 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
         }
     }
     let ids: Vec<String> = chosen.iter().map(|s| s.id.clone()).collect();
-    let (outcomes, request_ids, requests) = send_kill(&service, &instance, m, ctx, &ids, all).await?;
+    let (outcomes, request_ids, requests) = send_kill(&svc, &target, ctx, &ids, all).await?;
     let killed = outcomes.iter().all(|(_, ok, _)| *ok);
     for (id, ok, reason) in &outcomes {
         println!("{}", json!({"id": id, "killed": ok, "reason": reason}));
@@ -484,26 +510,19 @@ type KillReport = (Vec<(String, bool, Option<String>)>, Vec<String>, Vec<String>
 
 /// Sends the kill (or, in a dry run, prints it): per session, whether it was killed and why not;
 /// the request ids; the dry-run requests.
-async fn send_kill(
-    service: &str,
-    instance: &str,
-    m: &ArgMatches,
-    ctx: &Context,
-    ids: &[String],
-    all: bool,
-) -> Result<KillReport, Error> {
+async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String], all: bool) -> Result<KillReport, Error> {
     let done = |reason: &str| {
         ids.iter()
             .map(|id| (id.clone(), true, Some(reason.to_string())))
             .collect()
     };
-    match service {
-        "huawei-das" => {
-            let das = huaweicloud_dbops::DasClient::new(ctx.huaweicloud()?)?;
+    let instance = target.instance.as_str();
+    match svc {
+        Svc::HuaweiDas(das) => {
             let b = das
                 .delete_process()
                 .instance_id(instance)
-                .db_user_id(text_of(m, "db-user-id").unwrap_or_default())
+                .db_user_id(target.extra.clone().unwrap_or_default())
                 .process_ids(ids.iter().cloned());
             if ctx.dry_run {
                 return Ok((Vec::new(), Vec::new(), vec![b.dry_run().await?.to_string()]));
@@ -511,8 +530,7 @@ async fn send_kill(
             b.send().await?;
             Ok((done("SESSION_KILLED"), Vec::new(), Vec::new()))
         }
-        "huawei-dds" => {
-            let dds = huaweicloud_dbops::DdsClient::new(ctx.huaweicloud()?)?;
+        Svc::HuaweiDds(dds) => {
             let b = dds.delete_session().node_id(instance).sessions(ids.iter().cloned());
             if ctx.dry_run {
                 return Ok((Vec::new(), Vec::new(), vec![b.dry_run().await?.to_string()]));
@@ -520,14 +538,13 @@ async fn send_kill(
             b.send().await?;
             Ok((done("SESSION_KILLED"), Vec::new(), Vec::new()))
         }
-        "alibaba-mysql" => {
-            let das = alibabacloud_dbops::DasClient::new(ctx.alibabacloud()?)?;
+        Svc::AlibabaMysql(das) => {
             let session_ids: Vec<u64> = ids.iter().filter_map(|i| i.parse().ok()).collect();
             let mut input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
                 .instance_id(instance)
                 .kill_all_sessions(false)
                 .session_ids(session_ids);
-            if let Some(node) = text_of(m, "node-id") {
+            if let Some(node) = &target.extra {
                 input = input.node_id(node);
             }
             if let Some(user) = ctx.secret("DBOPS_DB_USER") {
@@ -560,8 +577,7 @@ async fn send_kill(
             let tasks = outcomes.iter().map(|o| o.task_id.clone()).collect();
             Ok((report, tasks, Vec::new()))
         }
-        "alibaba-redis" if all => {
-            let das = alibabacloud_dbops::DasClient::new(ctx.alibabacloud()?)?;
+        Svc::AlibabaRedis(das) if all => {
             let b = das.kill_instance_all_session().instance_id(instance);
             if ctx.dry_run {
                 return Ok((Vec::new(), Vec::new(), vec![b.dry_run().await?.to_string()]));
@@ -573,6 +589,16 @@ async fn send_kill(
                 Vec::new(),
             ))
         }
-        other => Err(Error::Config(format!("cannot kill sessions of `{other}`"))),
+        Svc::AlibabaRedis(_) => Err(Error::Config(
+            "alibaba-redis: DAS kills all sessions of a Redis instance or none; pass --all".into(),
+        )),
+    }
+}
+
+/// The one instance of a run without `--instances`.
+fn target_of(m: &ArgMatches) -> Target {
+    Target {
+        instance: text_of(m, "instance").unwrap_or_default(),
+        extra: text_of(m, "db-user-id").or_else(|| text_of(m, "node-id")),
     }
 }
