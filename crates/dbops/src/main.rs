@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use dbops_core::Error;
 
+mod fleet;
 mod sessions;
 
 mod generated {
@@ -20,7 +21,7 @@ mod generated {
 use generated::commands::{self, Outcome};
 
 /// What every subcommand shares: where to send, and whether to send at all.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Context {
     /// Print the signed request, secrets masked, instead of sending it.
     pub dry_run: bool,
@@ -122,9 +123,11 @@ async fn main() -> ExitCode {
     };
     if provider == "sessions" {
         return match pm.subcommand() {
-            Some(("list", lm)) => sessions::list(lm, &ctx)
-                .await
-                .map_or_else(|e| failed(&e), |()| ExitCode::SUCCESS),
+            Some(("list", lm)) => match sessions::list(lm, &ctx).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => failed(&e),
+            },
             Some(("kill", km)) => match sessions::kill(km, &ctx).await {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::FAILURE,

@@ -3,6 +3,7 @@
 //! outcomes and an audit log.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -160,8 +161,29 @@ fn filter_args(cmd: Command) -> Command {
         Arg::new("instance")
             .long("instance")
             .value_name("ID")
-            .required(true)
+            .required_unless_present("instances")
+            .conflicts_with("instances")
             .help("The instance (for huawei-dds: the node)"),
+    )
+    .arg(Arg::new("instances").long("instances").value_name("FILE").help(
+        "A fleet: one instance a line (then its DAS connection or PolarDB node, if needed), `-` for \
+                 standard input; one JSON result a line, and a failed instance fails the run",
+    ))
+    .arg(
+        Arg::new("concurrency")
+            .long("concurrency")
+            .value_name("N")
+            .default_value("8")
+            .value_parser(clap::value_parser!(usize))
+            .help("Instances worked on at once (with --instances)"),
+    )
+    .arg(
+        Arg::new("rate")
+            .long("rate")
+            .value_name("PER_SECOND")
+            .default_value("20")
+            .value_parser(clap::value_parser!(u32))
+            .help("Most requests a second to the service (with --instances); lower by itself when throttled"),
     )
     .arg(text(
         "db-user-id",
@@ -387,10 +409,27 @@ fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
 }
 
 /// `dbops sessions list`.
-pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<(), Error> {
+pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
     let service = text_of(m, "service").unwrap_or_default();
     let filter = Filter::from_matches(m)?;
     let svc = Svc::new(&service, ctx)?;
+    if let Some(path) = m.get_one::<String>("instances") {
+        let targets = crate::fleet::read_targets(path)?;
+        let (svc, filter) = (Arc::new(svc), Arc::new(filter));
+        return Ok(crate::fleet::run(targets, concurrency(m), rate(m), move |target| {
+            let (svc, filter) = (svc.clone(), filter.clone());
+            async move {
+                let sessions = fetch(&svc, &target, &filter).await?;
+                let chosen: Vec<Value> = sessions
+                    .iter()
+                    .filter(|s| filter.selects(s))
+                    .map(Session::to_json)
+                    .collect();
+                Ok((json!({"sessions": chosen}), true))
+            }
+        })
+        .await);
+    }
     let sessions = fetch(&svc, &target_of(m), &filter).await?;
     let chosen: Vec<&Session> = sessions.iter().filter(|s| filter.selects(s)).collect();
     let format = text_of(m, "output").unwrap_or_else(|| {
@@ -401,7 +440,17 @@ pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<(), Error> {
         }
     });
     print_sessions(&chosen, &format, false);
-    Ok(())
+    Ok(true)
+}
+
+fn concurrency(m: &ArgMatches) -> usize {
+    m.get_one::<usize>("concurrency").copied().unwrap_or(8)
+}
+
+fn rate(m: &ArgMatches) -> Arc<crate::fleet::AdaptiveRate> {
+    Arc::new(crate::fleet::AdaptiveRate::new(
+        m.get_one::<u32>("rate").copied().unwrap_or(20),
+    ))
 }
 
 /// The access key id of the service's credentials, masked for the audit log: its first four
@@ -445,6 +494,23 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
         ));
     }
     let svc = Svc::new(&service, ctx)?;
+    if let Some(path) = m.get_one::<String>("instances") {
+        if !ctx.dry_run && !m.get_flag("yes") {
+            return Err(Error::Config(
+                "a fleet is killed without asking per instance: pass --yes (or --dry-run to see the plan)".into(),
+            ));
+        }
+        let targets = crate::fleet::read_targets(path)?;
+        let shared = Arc::new((svc, filter, ctx.clone(), audit_path.cloned(), service.clone()));
+        return Ok(crate::fleet::run(targets, concurrency(m), rate(m), move |target| {
+            let shared = shared.clone();
+            async move {
+                let (svc, filter, ctx, audit_path, service) = &*shared;
+                kill_one(svc, filter, ctx, audit_path.as_ref(), service, &target, all).await
+            }
+        })
+        .await);
+    }
     let target = target_of(m);
     let sessions = fetch(&svc, &target, &filter).await?;
     let chosen: Vec<&Session> = if all {
@@ -504,6 +570,45 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
         }),
     )?;
     Ok(killed)
+}
+
+/// Kills what the filter selects on one instance of a fleet, audited; the value reports each session,
+/// and the flag says whether every selected one was killed.
+async fn kill_one(
+    svc: &Svc,
+    filter: &Filter,
+    ctx: &Context,
+    audit_path: Option<&String>,
+    service: &str,
+    target: &Target,
+    all: bool,
+) -> Result<(Value, bool), Error> {
+    let sessions = fetch(svc, target, filter).await?;
+    let ids: Vec<String> = sessions
+        .iter()
+        .filter(|s| all || filter.selects(s))
+        .map(|s| s.id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok((json!({"selected": 0}), true));
+    }
+    let (outcomes, request_ids, requests) = send_kill(svc, target, ctx, &ids, all).await?;
+    let outcomes: Vec<Value> = outcomes
+        .iter()
+        .map(|(id, ok, reason)| json!({"id": id, "killed": ok, "reason": reason}))
+        .collect();
+    let all_killed = ctx.dry_run || outcomes.iter().all(|o| o["killed"] == true);
+    audit(
+        audit_path,
+        json!({
+            "time": now(), "who": who(service), "service": service, "instance": target.instance,
+            "sessions": ids, "dry_run": ctx.dry_run, "request_ids": request_ids, "outcomes": outcomes,
+        }),
+    )?;
+    Ok((
+        json!({"selected": ids.len(), "outcomes": outcomes, "dry_run_requests": requests}),
+        all_killed,
+    ))
 }
 
 type KillReport = (Vec<(String, bool, Option<String>)>, Vec<String>, Vec<String>);

@@ -1,0 +1,106 @@
+//! `--instances`: a fleet in one run against a gateway that allows a fixed request rate and throttles
+//! beyond it. Every instance gets one result line; throttling slows the run down instead of failing
+//! instances; a failed instance fails the run.
+
+mod common;
+
+use std::process::Command;
+
+use common::{ALI_AK, ALI_SECRET, rate_limited_gateway};
+use dbops_tests::Server;
+use serde_json::Value;
+
+fn fleet(url: String, file: std::path::PathBuf, rate: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dbops"))
+        .args([
+            "sessions",
+            "list",
+            "--service",
+            "alibaba-redis",
+            "--endpoint",
+            &url,
+            "--min-seconds",
+            "60",
+            "--concurrency",
+            "16",
+            "--rate",
+            rate,
+            "--instances",
+        ])
+        .arg(&file)
+        .env_clear()
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALI_AK)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALI_SECRET)
+        .output()
+        .unwrap()
+}
+
+fn instances(n: usize, bad: &[usize]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dbops-fleet-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("instances.txt");
+    let mut text = String::from("# a test fleet\n");
+    for i in 0..n {
+        let prefix = if bad.contains(&i) { "bad" } else { "r" };
+        text.push_str(&format!("{prefix}-{i:04}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn a_throttling_service_slows_the_fleet_down_and_fails_no_instance() {
+    // The service allows 50 requests a second; the run starts at four times that.
+    let server = Server::start(rate_limited_gateway(50)).await;
+    let (url, file) = (server.url(), instances(100, &[]));
+    let out = tokio::task::spawn_blocking(move || fleet(url, file, "200"))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 100);
+    assert!(lines.iter().all(|l| l["ok"] == true), "{lines:?}");
+    // The filter applies per instance: the one old session of each.
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["result"]["sessions"].as_array().unwrap().len() == 1)
+    );
+    let mut names: Vec<&str> = lines.iter().map(|l| l["instance"].as_str().unwrap()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 100, "one result per instance");
+    let throttled = server.requests().len() - 100;
+    assert!(throttled > 0, "the run did go faster than the service allows at first");
+}
+
+#[tokio::test]
+async fn a_failed_instance_fails_the_run_and_the_others_still_run() {
+    let server = Server::start(rate_limited_gateway(1_000)).await;
+    let (url, file) = (server.url(), instances(10, &[3, 7]));
+    let out = tokio::task::spawn_blocking(move || fleet(url, file, "100"))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 10);
+    let failed: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["ok"] == false)
+        .map(|l| l["instance"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.len(), 2);
+    assert!(failed.iter().all(|i| i.starts_with("bad-")));
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["ok"] == false)
+            .all(|l| l["error"].as_str().unwrap().contains("InvalidParams"))
+    );
+}
