@@ -27,6 +27,7 @@ pub struct Context {
     pub dry_run: bool,
     region: Option<String>,
     endpoint: Option<String>,
+    profile: Option<String>,
 }
 
 impl Context {
@@ -35,6 +36,7 @@ impl Context {
             dry_run: m.get_flag("dry-run"),
             region: m.get_one::<String>("region").cloned(),
             endpoint: m.get_one::<String>("endpoint").cloned(),
+            profile: m.get_one::<String>("profile").cloned(),
         }
     }
 
@@ -63,14 +65,63 @@ impl Context {
     }
 
     /// Alibaba Cloud settings: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `_ACCESS_KEY_SECRET` (and
-    /// `_SECURITY_TOKEN`); the documented DAS endpoint unless `--region` or `--endpoint` says otherwise.
+    /// `_SECURITY_TOKEN`), or else the Alibaba Cloud CLI's profile (`~/.aliyun/config.json`: `--profile`,
+    /// `ALIBABA_CLOUD_PROFILE` or its current one; modes AK and StsToken); the documented DAS endpoint
+    /// unless `--region` or `--endpoint` says otherwise.
     pub fn alibabacloud(&self) -> Result<alibabacloud_dbops::ClientConfig, Error> {
-        self.place(alibabacloud_dbops::ClientConfig::from_env()?, "ALIBABA_CLOUD_REGION_ID")
+        let config = if std::env::var_os("ALIBABA_CLOUD_ACCESS_KEY_ID").is_some() {
+            alibabacloud_dbops::ClientConfig::from_env()?
+        } else {
+            alibabacloud_dbops::ClientConfig::new(aliyun_profile(self.profile.clone())?)
+        };
+        self.place(config, "ALIBABA_CLOUD_REGION_ID")
     }
 
     /// A secret parameter, from the environment variable `var`.
     pub fn secret(&self, var: &str) -> Option<String> {
         std::env::var(var).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// Credentials from the Alibaba Cloud CLI's configuration file (`aliyun configure`), as documented:
+/// `{"current": NAME, "profiles": [{"name", "mode", "access_key_id", "access_key_secret", "sts_token", …}]}`.
+fn aliyun_profile(wanted: Option<String>) -> Result<alibabacloud_dbops::Credentials, Error> {
+    let home = std::env::var_os("HOME").ok_or_else(|| {
+        Error::Config(
+            "no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET".into(),
+        )
+    })?;
+    let path = std::path::Path::new(&home).join(".aliyun/config.json");
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        Error::Config(format!(
+            "no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure the Alibaba Cloud CLI ({} not found)",
+            path.display()
+        ))
+    })?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::Config(format!("{} is not valid JSON: {e}", path.display())))?;
+    let name = wanted
+        .or_else(|| std::env::var("ALIBABA_CLOUD_PROFILE").ok())
+        .or_else(|| doc["current"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "default".into());
+    let profile = doc["profiles"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == name.as_str()))
+        .ok_or_else(|| Error::Config(format!("no profile `{name}` in {}", path.display())))?;
+    let field = |k: &str| profile[k].as_str().filter(|v| !v.is_empty()).map(str::to_string);
+    let missing = |k: &str| Error::Config(format!("profile `{name}` in {} has no {k}", path.display()));
+    let id = field("access_key_id").ok_or_else(|| missing("access_key_id"))?;
+    let secret = field("access_key_secret").ok_or_else(|| missing("access_key_secret"))?;
+    match profile["mode"].as_str().unwrap_or("AK") {
+        "AK" => Ok(alibabacloud_dbops::Credentials::new(id, secret)),
+        "StsToken" => Ok(alibabacloud_dbops::Credentials::sts(
+            id,
+            secret,
+            field("sts_token").ok_or_else(|| missing("sts_token"))?,
+        )),
+        other => Err(Error::Config(format!(
+            "profile `{name}` uses mode {other}; dbops reads AK and StsToken profiles (or set ALIBABA_CLOUD_ACCESS_KEY_ID)"
+        ))),
     }
 }
 
@@ -93,6 +144,13 @@ fn cli() -> Command {
                 .global(true)
                 .value_name("URL")
                 .help("The endpoint instead of the region's (plain http only to this machine)"),
+        )
+        .arg(
+            Arg::new("profile")
+                .long("profile")
+                .global(true)
+                .value_name("NAME")
+                .help("Alibaba Cloud: the Alibaba Cloud CLI profile to use when no credential variables are set"),
         )
         .arg(
             Arg::new("dry-run")

@@ -330,3 +330,55 @@ fn help_comes_from_the_spec() {
     let out = dbops(&["--help"], &[]);
     insta::assert_snapshot!("help", text(&out.stdout));
 }
+
+#[tokio::test]
+async fn alibaba_credentials_come_from_the_alibaba_cloud_cli_profile_when_no_variables_are_set() {
+    let home = std::env::temp_dir().join(format!("dbops-home-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".aliyun")).unwrap();
+    let config = json!({"current": "ops", "profiles": [
+        {"name": "default", "mode": "AK", "access_key_id": "LTAIOTHERKEY000000001", "access_key_secret": "other", "region_id": "cn-hangzhou"},
+        {"name": "ops", "mode": "AK", "access_key_id": ALI_AK, "access_key_secret": ALI_SECRET, "sts_token": "", "region_id": "cn-shanghai"}
+    ]});
+    std::fs::write(home.join(".aliyun/config.json"), config.to_string()).unwrap();
+    let ok = r#"{"Code":"200","Message":"Successful","RequestId":"R-9","Success":"true"}"#;
+    let server = Server::start(alibaba_gateway(Reply::json(200, ok))).await;
+    let url = server.url();
+    let home_var = home.to_string_lossy().into_owned();
+    let run = move |profile: Option<&str>| {
+        let mut args = vec![
+            "alibaba",
+            "das",
+            "kill-instance-all-session",
+            "--endpoint",
+            &url,
+            "--instance-id",
+            "r-1",
+        ];
+        if let Some(p) = profile {
+            args.extend(["--profile", p]);
+        }
+        dbops(&args, &[("HOME", home_var.as_str())])
+    };
+    let (current, other, missing) =
+        tokio::task::spawn_blocking(move || (run(None), run(Some("default")), run(Some("nope"))))
+            .await
+            .unwrap();
+    // The current profile signs correctly; another profile's key is refused by the gateway.
+    assert!(current.status.success(), "{}", text(&current.stderr));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&current.stdout).unwrap()["RequestId"],
+        "R-9"
+    );
+    assert_eq!(other.status.code(), Some(1));
+    assert!(
+        text(&other.stderr).contains("SignatureDoesNotMatch"),
+        "{}",
+        text(&other.stderr)
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("no profile `nope`"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
