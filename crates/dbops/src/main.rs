@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use dbops_core::Error;
 
+mod db_user;
 mod fleet;
 mod sessions;
 
@@ -160,6 +161,7 @@ fn cli() -> Command {
                 .help("Print the signed request, secrets masked, and send nothing"),
         )
         .subcommand(sessions::command())
+        .subcommand(db_user::command())
         .subcommands(commands::commands())
 }
 
@@ -179,6 +181,14 @@ async fn main() -> ExitCode {
     let Some((provider, pm)) = m.subcommand() else {
         return ExitCode::from(2);
     };
+    if provider == "db-user" {
+        return match pm.subcommand() {
+            Some(("register", rm)) => db_user::register(rm, &ctx)
+                .await
+                .map_or_else(|e| failed(&e), |()| ExitCode::SUCCESS),
+            _ => ExitCode::from(2),
+        };
+    }
     if provider == "sessions" {
         return match pm.subcommand() {
             Some(("list", lm)) => match sessions::list(lm, &ctx).await {

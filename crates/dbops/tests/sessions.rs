@@ -338,3 +338,47 @@ fn sessions_help_is_stable() {
     assert!(out.status.success());
     insta::assert_snapshot!("help_sessions_kill", text(&out.stdout));
 }
+
+#[tokio::test]
+async fn a_db_user_is_registered_with_its_password_from_the_environment_only() {
+    let account = verify::HuaweiAccount {
+        access_key: HW_AK,
+        secret_key: HW_SK,
+        security_token: None,
+        iam_token: None,
+    };
+    let server = Server::start(move |req: &RawRequest, _| match account.check(req) {
+        Ok(()) => Reply::json(200, &json!({"db_user_id": DB_USER_ID}).to_string()),
+        Err(why) => Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string()),
+    })
+    .await;
+    let url = server.url();
+    let args = vec![
+        "db-user",
+        "register",
+        "--endpoint",
+        &url,
+        "--instance",
+        INSTANCE,
+        "--db-username",
+        "root",
+    ];
+    let mut env = huawei_env();
+    // No password variable and no terminal: refused, nothing sent.
+    let out = run(owned(args.clone()), env.clone()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("never a flag"), "{}", text(&out.stderr));
+    assert!(server.requests().is_empty());
+    env.push(("DBOPS_DB_USER_PASSWORD", PASSWORD));
+    let out = run(owned(args), env).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({"db_user_id": DB_USER_ID})
+    );
+    let body: Value = serde_json::from_slice(&server.requests()[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"datastore_type": "MySQL", "db_user_password": PASSWORD, "db_username": "root"})
+    );
+}
