@@ -382,3 +382,58 @@ async fn a_db_user_is_registered_with_its_password_from_the_environment_only() {
         json!({"datastore_type": "MySQL", "db_user_password": PASSWORD, "db_username": "root"})
     );
 }
+
+/// Runs `dbops` on a pseudo-terminal (util-linux `script`), typing `answer` at the confirmation.
+async fn on_a_terminal(args: Vec<String>, env: Vec<(&'static str, &'static str)>, answer: &'static str) -> Output {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_dbops").to_string())
+            .chain(args.iter().map(|a| format!("'{a}'")))
+            .collect();
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line.join(" "), "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("util-linux `script` runs the command on a terminal");
+        let mut stdin = child.stdin.take().unwrap();
+        // The plan is fetched first; the question then waits for one key.
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        stdin.write_all(answer.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn on_a_terminal_kill_asks_and_does_what_the_answer_says() {
+    let server = Server::start(das_gateway()).await;
+    let url = server.url();
+    let args = owned(das_args(&url, "kill", &["--user", "app", "--min-seconds", "60"]));
+    let out = on_a_terminal(args.clone(), huawei_env(), "n").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("kill these 2 session(s)?"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("nothing killed"), "{}", text(&out.stdout));
+    assert!(server.requests().iter().all(|r| r.method == "GET"), "no means no");
+
+    let out = on_a_terminal(args, huawei_env(), "y").await;
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(r#"{"id":"101","killed":true,"reason":"SESSION_KILLED"}"#),
+        "{}",
+        text(&out.stdout)
+    );
+    let deletes = server.requests().into_iter().filter(|r| r.method == "DELETE").count();
+    assert_eq!(deletes, 1);
+}
