@@ -104,3 +104,57 @@ async fn a_failed_instance_fails_the_run_and_the_others_still_run() {
             .all(|l| l["error"].as_str().unwrap().contains("InvalidParams"))
     );
 }
+
+#[tokio::test]
+async fn a_fleet_is_killed_only_with_yes_and_each_instance_is_audited() {
+    let server = Server::start(rate_limited_gateway(1_000)).await;
+    let (url, file) = (server.url(), instances(5, &[]));
+    let audit = file.with_file_name("audit.jsonl");
+    let _ = std::fs::remove_file(&audit);
+    let kill = move |yes: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbops"));
+        cmd.args([
+            "sessions",
+            "kill",
+            "--service",
+            "alibaba-redis",
+            "--all",
+            "--endpoint",
+            &url,
+            "--instances",
+        ])
+        .arg(&file)
+        .arg("--audit")
+        .arg(&audit)
+        .env_clear()
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALI_AK)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALI_SECRET);
+        if yes {
+            cmd.arg("--yes");
+        }
+        (
+            cmd.output().unwrap(),
+            std::fs::read_to_string(&audit).unwrap_or_default(),
+        )
+    };
+    let ((refused, _), (done, log)) = tokio::task::spawn_blocking(move || (kill(false), kill(true)))
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let kills = server
+        .requests()
+        .iter()
+        .filter(|r| r.header("x-acs-action") == Some("KillInstanceAllSession"))
+        .count();
+    assert_eq!(kills, 5);
+    let entries: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(entries.len(), 5);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["request_ids"] == serde_json::json!(["R-K"]) && e["dry_run"] == false)
+    );
+    assert!(!log.contains(ALI_SECRET) && !log.contains(ALI_AK));
+}

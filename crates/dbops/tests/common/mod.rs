@@ -1,5 +1,5 @@
-//! A rate-limited Alibaba gateway: it verifies each signature and answers `GetRedisAllSession` with two
-//! sessions, allowing `per_second` requests in any one-second window and answering `Throttling.User`
+//! A rate-limited Alibaba gateway: it verifies each signature, answers `GetRedisAllSession` with two
+//! sessions and `KillInstanceAllSession` with success, allowing `per_second` requests in any one-second window and answering `Throttling.User`
 //! beyond; instance ids starting with `bad-` get an `InvalidParams` error.
 
 use std::collections::VecDeque;
@@ -43,6 +43,12 @@ pub fn rate_limited_gateway(per_second: usize) -> impl Fn(&RawRequest, usize) ->
             return Reply::json(
                 400,
                 r#"{"Code":"InvalidParams","Message":"no such instance","RequestId":"R-X"}"#,
+            );
+        }
+        if req.header("x-acs-action") == Some("KillInstanceAllSession") {
+            return Reply::json(
+                200,
+                r#"{"Code":"200","Message":"Successful","RequestId":"R-K","Success":"true"}"#,
             );
         }
         Reply::json(
