@@ -233,7 +233,7 @@ pub fn tokens(services: &[CliService<'_>]) -> TokenStream {
         /// What an operation subcommand produced.
         #[derive(Debug)]
         pub enum Outcome {
-            /// The reply, as JSON (`null` for operations that reply nothing).
+            /// The reply, as JSON.
             Reply(::serde_json::Value),
             /// The signed request a dry run would have sent, secrets masked.
             DryRun(::std::string::String),

@@ -643,7 +643,7 @@ fn output_ty(op: &OpModel) -> TokenStream {
             let t = format_ident!("{}", o.type_name);
             quote!(types::#t)
         }
-        None => quote!(()),
+        None => quote!(dbops_core::wire::Done),
     }
 }
 

@@ -245,7 +245,7 @@ fn main() {
                     .instance_id(INSTANCE)
                     .send()
                     .await
-                    .unwrap()
+                    .unwrap();
             })
         });
         cases.push(("Huawei DAS DeleteProcess", client, floor));
@@ -267,7 +267,7 @@ fn main() {
                     .node_id(NODE)
                     .send()
                     .await
-                    .unwrap()
+                    .unwrap();
             })
         });
         cases.push(("Huawei DDS DeleteSession", client, floor));

@@ -511,6 +511,9 @@ pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, diale
             message: "success status not declared by the spec".into(),
         });
     }
+    let header_request_id = header_str(resp.headers(), "x-request-id")
+        .or_else(|| header_str(resp.headers(), "x-acs-request-id"))
+        .map(str::to_string);
     let body = resp.bytes().await.map_err(|e| {
         let e = e.without_url();
         if let Some(big) = find_source::<ReplyTooLarge>(&e) {
@@ -527,14 +530,16 @@ pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, diale
             }
         }
     })?;
-    let out = O::decode(&body).map_err(|e| Error::Decode {
-        status: Some(status.as_u16()),
-        message: if body.is_empty() {
-            "empty body where JSON was expected".into()
-        } else {
-            format!("malformed JSON: {e}")
-        },
-    })?;
+    let out = O::decode(&body)
+        .map_err(|e| Error::Decode {
+            status: Some(status.as_u16()),
+            message: if body.is_empty() {
+                "empty body where JSON was expected".into()
+            } else {
+                format!("malformed JSON: {e}")
+            },
+        })?
+        .with_header_request_id(header_request_id.as_deref());
     if let Some(id) = out.request_id() {
         tracing::Span::current().record("request_id", id);
     }

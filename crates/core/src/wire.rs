@@ -85,12 +85,35 @@ pub trait Reply: Sized {
     fn request_id(&self) -> Option<&str> {
         None
     }
+
+    /// The reply with the request id its headers carry (`X-Request-Id`, `x-acs-request-id`), for replies
+    /// whose body has none.
+    fn with_header_request_id(self, _id: Option<&str>) -> Self {
+        self
+    }
 }
 
-/// Operations whose success reply carries nothing: any body (none, `{}`) is accepted.
-impl Reply for () {
+/// The reply of an operation whose success reply carries nothing (any body, none or `{}`, is
+/// accepted): the request id the service gave it, for support tickets and audit logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Done {
+    /// The service's request id (`X-Request-Id`), when the reply had one.
+    pub request_id: Option<String>,
+}
+
+impl Reply for Done {
     fn decode(_: &[u8]) -> Result<Self, serde_json::Error> {
-        Ok(())
+        Ok(Self::default())
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    fn with_header_request_id(mut self, id: Option<&str>) -> Self {
+        self.request_id = id.map(str::to_string);
+        self
     }
 }
 

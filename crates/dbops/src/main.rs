@@ -212,12 +212,7 @@ async fn main() -> ExitCode {
     };
     match commands::run(provider, service, op, om, &ctx).await {
         Ok(Outcome::Reply(reply)) => {
-            let text = if reply.is_null() {
-                "{}".to_string()
-            } else {
-                reply.to_string()
-            };
-            println!("{text}");
+            println!("{reply}");
             ExitCode::SUCCESS
         }
         Ok(Outcome::DryRun(request)) => {

@@ -632,16 +632,24 @@ async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String], al
             if ctx.dry_run {
                 return Ok((Vec::new(), Vec::new(), vec![b.dry_run().await?.to_string()]));
             }
-            b.send().await?;
-            Ok((done("SESSION_KILLED"), Vec::new(), Vec::new()))
+            let reply = b.send().await?;
+            Ok((
+                done("SESSION_KILLED"),
+                reply.request_id.into_iter().collect(),
+                Vec::new(),
+            ))
         }
         Svc::HuaweiDds(dds) => {
             let b = dds.delete_session().node_id(instance).sessions(ids.iter().cloned());
             if ctx.dry_run {
                 return Ok((Vec::new(), Vec::new(), vec![b.dry_run().await?.to_string()]));
             }
-            b.send().await?;
-            Ok((done("SESSION_KILLED"), Vec::new(), Vec::new()))
+            let reply = b.send().await?;
+            Ok((
+                done("SESSION_KILLED"),
+                reply.request_id.into_iter().collect(),
+                Vec::new(),
+            ))
         }
         Svc::AlibabaMysql(das) => {
             let session_ids: Vec<u64> = ids.iter().filter_map(|i| i.parse().ok()).collect();

@@ -204,6 +204,7 @@ async fn kill_refuses_without_a_terminal_unless_yes_and_dry_runs_send_nothing() 
         (entries[0]["dry_run"].clone(), entries[1]["dry_run"].clone()),
         (json!(true), json!(false))
     );
+    assert_eq!(entries[1]["request_ids"], json!(["req-kill-1"]));
     for e in &entries {
         assert_eq!(e["who"], "HWTE…");
         assert_eq!(e["instance"], INSTANCE);

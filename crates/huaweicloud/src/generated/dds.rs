@@ -895,9 +895,14 @@ impl DeleteSession<'_> {
         self
     }
     ///Checks the parameters, then signs and sends the request, retrying as the client's policy allows. Nothing is sent when a parameter breaks a rule ([`dbops_core::Error::InvalidRequest`], naming it).
-    pub async fn send(self) -> ::std::result::Result<(), dbops_core::Error> {
+    pub async fn send(
+        self,
+    ) -> ::std::result::Result<dbops_core::wire::Done, dbops_core::Error> {
         let wire = self.input.wire(&self.client.runtime);
-        self.client.runtime.send::<()>(&meta::DELETE_SESSION, wire).await
+        self.client
+            .runtime
+            .send::<dbops_core::wire::Done>(&meta::DELETE_SESSION, wire)
+            .await
     }
     /// Checks the parameters and builds and signs the request exactly as `send` would, without
     /// sending it: method, URL, headers and body, with credentials and secret parameters masked.
