@@ -270,3 +270,18 @@ async fn every_page_of_processes_is_walked_and_a_failed_page_ends_the_walk() {
     assert_eq!((err.status(), err.code()), (Some(500), Some("DBS.280001")));
     assert_eq!(server.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_kill_reply_with_too_many_task_ids_is_not_waited_on() {
+    let ids: Vec<String> = (0..65).map(|i| format!("t{i}")).collect();
+    let created = json!({"Code": 200, "Success": true, "RequestId": "R", "Data": ids}).to_string();
+    let server = Server::start(ali_gateway(move |_, _, _| Reply::json(200, &created))).await;
+    let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+        .instance_id("pc-1")
+        .db_user("admin")
+        .db_user_password("p")
+        .kill_all_sessions(true);
+    let err = ali(&server).kill_sessions(input, quick(1_000)).await.unwrap_err();
+    assert!(err.to_string().contains("65 task ids"), "{err}");
+    assert_eq!(server.requests().len(), 1, "no result was asked for");
+}

@@ -6,6 +6,10 @@ use dbops_core::{Error, WaitPolicy};
 
 use crate::das::{CreateKillInstanceSessionTaskInput, DasClient, types};
 
+/// Most task ids one kill may start (one per node of a PolarDB cluster, which has far fewer): a reply
+/// with more is not waited on, so a broken or hostile reply cannot make the call wait without end.
+pub const MAX_TASKS: usize = 64;
+
 /// The outcome of one kill task: its final state, counts, and one result per session with its `Reason`
 /// (`SESSION_KILLED`, `SESSION_IGNORED_USER`, `SESSION_NO_PERMISSION`, …).
 #[derive(Debug, Clone)]
@@ -43,10 +47,13 @@ impl DasClient {
         let node_id = input.node_id.clone().filter(|n| !n.is_empty());
         let created = self.create_kill_instance_session_task().input(input).send().await?;
         let task_ids = task_ids(created.data.as_ref());
-        if task_ids.is_empty() {
+        if task_ids.is_empty() || task_ids.len() > MAX_TASKS {
             return Err(Error::Decode {
                 status: Some(200),
-                message: "the kill task reply carries no task id".into(),
+                message: format!(
+                    "the kill task reply carries {} task ids (one to {MAX_TASKS} expected, one per node)",
+                    task_ids.len()
+                ),
             });
         }
         let mut outcomes = Vec::with_capacity(task_ids.len());
