@@ -27,7 +27,7 @@ pub fn provider_command(provider: &str) -> String {
 
 /// The flag of a parameter (its Rust name in kebab case).
 fn flag(p: &crate::model::Param) -> String {
-    p.rust.trim_start_matches("r#").to_kebab_case()
+    p.rust.to_kebab_case()
 }
 
 /// The environment variable a secret parameter is read from by default.
@@ -108,12 +108,7 @@ fn arg_tokens(op: &OpModel, p: &crate::model::Param) -> TokenStream {
 /// Statements applying the parsed flags to the builder `b`.
 fn apply_tokens(p: &crate::model::Param) -> TokenStream {
     let id = flag(p);
-    let setter = if p.rust.starts_with("r#") {
-        syn::Ident::new_raw(p.rust.trim_start_matches("r#"), proc_macro2::Span::call_site())
-    } else {
-        syn::parse_str::<syn::Ident>(&p.rust)
-            .unwrap_or_else(|_| syn::Ident::new_raw(&p.rust, proc_macro2::Span::call_site()))
-    };
+    let setter = crate::ops::ident(&p.rust);
     match p.kind {
         Kind::Secret => {
             let id = format!("{id}-env");

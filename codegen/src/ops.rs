@@ -13,7 +13,7 @@ use crate::load::{ApiStyle, Spec};
 use crate::model::{Done, Int, Kind, Loc, OpModel, Param, Rule, camel};
 use crate::transform::Prepared;
 
-fn ident(name: &str) -> syn::Ident {
+pub(crate) fn ident(name: &str) -> syn::Ident {
     syn::parse_str::<syn::Ident>(name).unwrap_or_else(|_| syn::Ident::new_raw(name, Span::call_site()))
 }
 

@@ -164,17 +164,26 @@ impl HttpConfig {
 
 /// Whether an endpoint bypasses the environment's proxies: plain `http`, or a loopback host.
 fn goes_direct(endpoint: &str) -> bool {
-    let Ok(url) = Url::parse(endpoint) else { return true };
-    url.scheme() != "https"
-        || match url.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => {
-                let d = d.trim_end_matches('.');
-                d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
-            }
-            None => true,
+    Url::parse(endpoint).map_or(true, |url| {
+        url.scheme() != "https" || url.host().is_none_or(|h| is_loopback(&h))
+    })
+}
+
+/// Whether an endpoint's host is this machine: a loopback address, `localhost` or a name under
+/// `.localhost`. (A name that merely starts with `127.0.0.1` is not.)
+pub fn is_loopback_endpoint(endpoint: &str) -> bool {
+    Url::parse(endpoint).is_ok_and(|url| url.host().is_some_and(|h| is_loopback(&h)))
+}
+
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.');
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
         }
+    }
 }
 
 /// What every call of one client shares: the retry policy, the total timeout, the in-flight limit and

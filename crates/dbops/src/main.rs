@@ -48,9 +48,7 @@ impl Context {
         region_var: &str,
     ) -> Result<dbops_core::ClientConfig<C>, Error> {
         if let Some(endpoint) = &self.endpoint {
-            let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-                .iter()
-                .any(|p| endpoint.starts_with(p));
+            let local = dbops_core::http::is_loopback_endpoint(endpoint);
             return Ok(config.endpoint(endpoint.clone()).allow_http(local));
         }
         match self.region.clone().or_else(|| std::env::var(region_var).ok()) {

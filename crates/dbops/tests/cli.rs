@@ -319,6 +319,31 @@ fn plain_http_goes_only_to_this_machine() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("plain http"), "{}", text(&out.stderr));
+    // A name that only starts like a loopback address is another machine.
+    for endpoint in ["http://127.0.0.1.example.com", "http://localhost.example.com:8080"] {
+        let out = dbops(
+            &[
+                "huawei",
+                "das",
+                "delete-process",
+                "--endpoint",
+                endpoint,
+                "--instance-id",
+                INSTANCE,
+                "--db-user-id",
+                DB_USER_ID,
+                "--user",
+                "app",
+            ],
+            &huawei_env(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{endpoint}");
+        assert!(
+            text(&out.stderr).contains("plain http"),
+            "{endpoint}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]
