@@ -17,7 +17,8 @@ const SEQUENTIAL: usize = 20_000;
 /// first in half of the rounds.
 const ROUNDS: usize = 20;
 const CONCURRENCY: usize = 64;
-const CONCURRENT_CALLS: usize = 20_000;
+/// 2,048 calls a round: 32 from each task.
+const CONCURRENT_CALLS: usize = 40_960;
 
 /// CPU time of this whole process (client, responder and runtime) so far.
 fn cpu_time() -> Duration {
@@ -78,9 +79,10 @@ async fn sequential(call: &Call, n: usize) -> (Vec<Duration>, Duration) {
     (samples, started.elapsed())
 }
 
-async fn concurrent(call: &Call) -> f64 {
+/// `calls` calls from [`CONCURRENCY`] tasks through one client; returns the time they took.
+async fn concurrent(call: &Call, calls: usize) -> Duration {
     let started = Instant::now();
-    let per_task = CONCURRENT_CALLS / CONCURRENCY;
+    let per_task = calls / CONCURRENCY;
     let tasks: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
             let call = call.clone();
@@ -94,7 +96,7 @@ async fn concurrent(call: &Call) -> f64 {
     for t in tasks {
         t.await.unwrap();
     }
-    (per_task * CONCURRENCY) as f64 / started.elapsed().as_secs_f64()
+    started.elapsed()
 }
 
 /// Sequential calls, client and floor interleaved in rounds so that drift hits both alike.
@@ -107,6 +109,12 @@ async fn compare_sequential(name: &str, client_call: &Call, floor: &Call) {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(SEQUENTIAL);
+        // `E2E_CONCURRENT=1`: the 64-concurrent calls instead.
+        if std::env::var_os("E2E_CONCURRENT").is_some() {
+            let rate = CONCURRENT_CALLS as f64 / concurrent(call, CONCURRENT_CALLS).await.as_secs_f64();
+            println!("{name:<38} {only} only, {CONCURRENCY} concurrent: {rate:.0} calls/s");
+            return;
+        }
         let (_, t) = sequential(call, n).await;
         println!("{name:<38} {only} only: {:.0} calls/s", n as f64 / t.as_secs_f64());
         return;
@@ -158,10 +166,45 @@ async fn compare_sequential(name: &str, client_call: &Call, floor: &Call) {
     );
 }
 
-async fn compare_concurrent(name: &str, client_call: &Call, floor: &Call) {
-    let c = concurrent(client_call).await;
-    let f = concurrent(floor).await;
-    println!("| {name} | {c:.0} | {f:.0} | {:.2} |", c / f);
+/// Concurrent calls, client and floor interleaved in rounds as the sequential ones are.
+async fn compare_concurrent(name: &str, client_call: &Call, floor: &Call, accepted: &dyn Fn() -> usize) {
+    const PER_ROUND: usize = CONCURRENT_CALLS / ROUNDS;
+    concurrent(client_call, 2 * PER_ROUND).await;
+    concurrent(floor, 2 * PER_ROUND).await;
+    let (mut ct, mut ft) = (Duration::ZERO, Duration::ZERO);
+    let (mut ccpu, mut fcpu) = (Duration::ZERO, Duration::ZERO);
+    let (mut c_conns, mut f_conns) = (0, 0);
+    let mut round_ratios = Vec::with_capacity(ROUNDS);
+    for round in 0..ROUNDS {
+        let (mut client_time, mut floor_time) = (Duration::ZERO, Duration::ZERO);
+        for side in [round % 2, 1 - round % 2] {
+            let (before, cpu) = (accepted(), cpu_time());
+            if side == 0 {
+                client_time = concurrent(client_call, PER_ROUND).await;
+                ccpu += cpu_time() - cpu;
+                c_conns += accepted() - before;
+            } else {
+                floor_time = concurrent(floor, PER_ROUND).await;
+                fcpu += cpu_time() - cpu;
+                f_conns += accepted() - before;
+            }
+        }
+        ct += client_time;
+        ft += floor_time;
+        round_ratios.push(floor_time.as_secs_f64() / client_time.as_secs_f64());
+    }
+    round_ratios.sort_by(f64::total_cmp);
+    let median_ratio = (round_ratios[ROUNDS / 2 - 1] + round_ratios[ROUNDS / 2]) / 2.0;
+    let calls = (PER_ROUND / CONCURRENCY * CONCURRENCY * ROUNDS) as f64;
+    let us = |d: Duration| d.as_secs_f64() * 1e6 / calls;
+    println!(
+        "| {name} | {:.0} | {:.0} | {:.2} | {median_ratio:.2} | {:.1} / {:.1} | {c_conns} / {f_conns} |",
+        calls / ct.as_secs_f64(),
+        calls / ft.as_secs_f64(),
+        ft.as_secs_f64() / ct.as_secs_f64(),
+        us(ccpu),
+        us(fcpu)
+    );
 }
 
 fn floor_for(req: PreparedRequest) -> Call {
@@ -190,7 +233,7 @@ fn floor_decoding(req: PreparedRequest, decode: Option<fn(&[u8])>) -> Call {
 /// The responders run on a thread and runtime of their own, as a remote server would: the client's
 /// runtime schedules only the client's work. Returns the responders' URLs; they live until the process
 /// ends.
-fn start_responders() -> [String; 4] {
+fn start_responders() -> [Server; 4] {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -202,7 +245,7 @@ fn start_responders() -> [String; 4] {
             let task = Server::responder(Reply::json(200, TASK_OK)).await;
             let all = Server::responder(Reply::json(200, ALL_OK)).await;
             let list = Server::responder(Reply::json(200, &process_page(20))).await;
-            tx.send([huawei.url(), task.url(), all.url(), list.url()]).unwrap();
+            tx.send([huawei, task, all, list]).unwrap();
             std::future::pending::<()>().await;
         });
     });
@@ -210,7 +253,9 @@ fn start_responders() -> [String; 4] {
 }
 
 fn main() {
-    let [huawei, task_server, all_server, list_server] = start_responders();
+    let servers = start_responders();
+    let [huawei, task_server, all_server, list_server] = servers.each_ref().map(Server::url);
+    let accepted = || servers.iter().map(Server::connections).sum::<usize>();
     // `E2E_RT=current`: a current-thread runtime instead, which takes cross-thread wake-ups out of the
     // client's path (a lower-noise cross-check of the per-call cost).
     let rt = if std::env::var("E2E_RT").as_deref() == Ok("current") {
@@ -345,17 +390,20 @@ fn main() {
         if let Ok(only) = std::env::var("E2E_CASE") {
             cases.retain(|(name, _, _)| name.contains(&only));
         }
-        for (name, client, floor) in &cases {
-            compare_sequential(name, client, floor).await;
+        // `E2E_SKIP_SEQUENTIAL=1`: the concurrent comparison only.
+        if std::env::var_os("E2E_SKIP_SEQUENTIAL").is_none() {
+            for (name, client, floor) in &cases {
+                compare_sequential(name, client, floor).await;
+            }
         }
         if std::env::var_os("E2E_ONLY").is_some() {
             return;
         }
-        println!("\n{CONCURRENCY} concurrent tasks through one client, {CONCURRENT_CALLS} calls in all.\n");
-        println!("| operation | client calls/s | floor calls/s | client/floor |");
-        println!("|---|---|---|---|");
+        println!("\n{CONCURRENCY} concurrent tasks through one client: {CONCURRENT_CALLS} calls per side in {ROUNDS} interleaved rounds.\n");
+        println!("| operation | client calls/s | floor calls/s | client/floor | median of rounds | CPU µs/call client / floor | connections opened client / floor |");
+        println!("|---|---|---|---|---|---|---|");
         for (name, client, floor) in &cases {
-            compare_concurrent(name, client, floor).await;
+            compare_concurrent(name, client, floor, &accepted).await;
         }
     });
 }

@@ -570,6 +570,41 @@ async fn a_slow_server_makes_calls_queue_not_fail() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_busy_at_its_in_flight_limit_reuses_its_connections() {
+    let _turn = MANY_SOCKETS.lock().await;
+    // Each reply takes 50 ms, so that every call of a burst is in flight at once.
+    let server = Server::start(|_, _| Reply::Delayed(Duration::from_millis(50), Box::new(Reply::empty(200)))).await;
+    let das = DasClient::new(hw_config(
+        &server,
+        huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT),
+    ))
+    .unwrap();
+    let burst = || {
+        let calls = (0..dbops_core::http::DEFAULT_MAX_IN_FLIGHT).map(|_| {
+            let das = das.clone();
+            tokio::spawn(async move {
+                das.delete_process()
+                    .input(process_body())
+                    .instance_id(INSTANCE)
+                    .send()
+                    .await
+            })
+        });
+        futures_join(calls.collect())
+    };
+    assert!(burst().await.iter().all(Result::is_ok));
+    let first = server.connections();
+    assert!(first > dbops_core::http::DEFAULT_MAX_IDLE_CONNECTIONS / 2, "{first}");
+    // All of them went idle together; the next burst finds them in the pool rather than reconnecting.
+    assert!(burst().await.iter().all(Result::is_ok));
+    assert!(
+        server.connections() <= first + 2,
+        "{} connections after the second burst, {first} after the first",
+        server.connections()
+    );
+}
+
 #[tokio::test]
 async fn a_success_reply_keeps_its_place_until_its_body_is_done() {
     // With one place, a second call waits while the first reply's body is still arriving: here it

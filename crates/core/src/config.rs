@@ -111,7 +111,8 @@ impl<C> ClientConfig<C> {
         self
     }
 
-    /// Idle connections kept open for reuse (default 16).
+    /// Idle connections kept open for reuse (default 64, as many as [`Self::max_in_flight`]'s default;
+    /// with fewer, a client busy at its in-flight limit closes and reopens connections).
     pub fn max_idle_connections(mut self, limit: usize) -> Self {
         self.http.max_idle_connections = limit;
         self

@@ -50,8 +50,11 @@ pub struct HttpConfig {
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 32 << 20;
 /// Default of [`HttpConfig::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
-/// Default of [`HttpConfig::max_idle_connections`].
-pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 16;
+/// Default of [`HttpConfig::max_idle_connections`]: as many as may be in flight, so that a client kept
+/// busy at its in-flight limit reuses its connections instead of closing and reopening them (a TLS
+/// handshake each) every time its requests finish together. Sockets stay bounded by the in-flight
+/// limit: a connection is opened only when no idle one is free.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = DEFAULT_MAX_IN_FLIGHT;
 /// Error replies carry a code and a message: anything past this many bytes is not read, and the error
 /// keeps the status and the request id header only.
 pub const MAX_ERROR_REPLY_BYTES: usize = 64 << 10;
