@@ -822,16 +822,21 @@ async fn a_reply_read_to_its_end_frees_its_place_while_still_held() {
     config.allow_http = true;
     let client = config.build_client(&server.url()).unwrap();
     let transport = config.transport();
-    let request = || reqwest::Request::new(reqwest::Method::GET, server.url().parse().unwrap());
+    let request = || {
+        Ok(reqwest::Request::new(
+            reqwest::Method::GET,
+            server.url().parse().unwrap(),
+        ))
+    };
     let dialect = huaweicloud_dbops::runtime::HuaweiDialect;
-    let mut first = dbops_core::http::send(&client, request(), &transport, &dialect, |_| {})
+    let mut first = dbops_core::http::send(&client, &transport, &dialect, request, |_| {})
         .await
         .unwrap();
     while first.chunk().await.unwrap().is_some() {}
     // `first` is still alive; its body has ended, so the one place is free again.
     let second = tokio::time::timeout(
         Duration::from_secs(2),
-        dbops_core::http::send(&client, request(), &transport, &dialect, |_| {}),
+        dbops_core::http::send(&client, &transport, &dialect, request, |_| {}),
     )
     .await
     .expect("the second request waited for the first reply's place");

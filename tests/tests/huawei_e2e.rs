@@ -646,45 +646,53 @@ fn credentials_debug_is_masked() {
 }
 
 #[tokio::test]
-async fn a_body_that_cannot_be_copied_is_sent_once_and_its_reply_returned() {
-    // The send loop keeps a copy of each request for a retry; a streamed body has none, so the one
-    // attempt it gets is the last, even under a policy that would retry the reply.
+async fn every_attempt_is_built_and_signed_afresh_and_a_request_that_cannot_be_built_is_not_sent() {
+    // The send loop keeps no copy of a request for a retry: each attempt builds its own, then signs it.
     let server = Server::start(|_, _| Reply::empty(503)).await;
     let client = reqwest::Client::new();
-    let mut request = reqwest::Request::new(reqwest::Method::POST, server.url().parse().unwrap());
-    *request.body_mut() = Some(reqwest::Body::wrap(String::from("streamed")));
+    let url: reqwest::Url = server.url().parse().unwrap();
     let policy = fast_retries().retry_server_errors(true);
     let mut settings = dbops_core::HttpConfig::default();
     settings.retry = policy.clone();
     let transport = settings.transport();
-    let mut signed = 0;
+    let (mut built, mut signed) = (0u32, 0u32);
     let reply = dbops_core::http::send(
         &client,
-        request,
         &transport,
         &huaweicloud_dbops::runtime::HuaweiDialect,
-        |_| signed += 1,
+        || {
+            built += 1;
+            let mut request = reqwest::Request::new(reqwest::Method::POST, url.clone());
+            *request.body_mut() = Some(reqwest::Body::from(format!("attempt {built}")));
+            Ok(request)
+        },
+        |request| {
+            signed += 1;
+            request.headers_mut().insert("x-signed", signed.into());
+        },
     )
     .await
     .unwrap();
     assert_eq!(reply.status(), 503);
-    assert_eq!((server.requests().len(), signed), (1, 1));
+    let n = policy.max_attempts;
+    assert!(n > 1);
+    assert_eq!((built, signed, server.requests().len()), (n, n, n as usize));
+    for (i, request) in server.requests().iter().enumerate() {
+        assert_eq!(request.body, format!("attempt {}", i + 1).as_bytes());
+        assert_eq!(request.header("x-signed"), Some((i + 1).to_string().as_str()));
+    }
 
-    // The same policy retries a body it can copy, up to its bound.
-    let mut request = reqwest::Request::new(reqwest::Method::POST, server.url().parse().unwrap());
-    *request.body_mut() = Some(reqwest::Body::from("bytes"));
-    let reply = dbops_core::http::send(
+    let err = dbops_core::http::send(
         &client,
-        request,
         &transport,
         &huaweicloud_dbops::runtime::HuaweiDialect,
-        |_| {},
+        || Err(Error::Config("cannot be built".into())),
+        |_| panic!("nothing to sign"),
     )
     .await
-    .unwrap();
-    assert_eq!(reply.status(), 503);
-    assert_eq!(server.requests().len(), 1 + policy.max_attempts as usize);
-    assert!(server.requests()[1..].iter().all(|r| r.body == b"bytes"));
+    .unwrap_err();
+    assert!(matches!(err, Error::Config(ref m) if m == "cannot be built"), "{err:?}");
+    assert_eq!(server.requests().len(), n as usize);
 }
 
 #[tokio::test]

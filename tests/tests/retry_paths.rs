@@ -35,11 +35,15 @@ async fn run(url: &str, retry: RetryPolicy, total: Duration) -> (u32, Result<u16
     let config = settings(retry, total);
     let client = config.build_client(url).unwrap();
     let transport: Transport = config.transport();
-    let mut request = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
-    *request.body_mut() = Some(reqwest::Body::from("{}"));
+    let url: reqwest::Url = url.parse().unwrap();
+    let request = || {
+        let mut request = reqwest::Request::new(reqwest::Method::POST, url.clone());
+        *request.body_mut() = Some(reqwest::Body::from("{}"));
+        Ok(request)
+    };
     let mut attempts = 0;
     let started = Instant::now();
-    let result = http::send(&client, request, &transport, &HuaweiDialect, |_| attempts += 1).await;
+    let result = http::send(&client, &transport, &HuaweiDialect, request, |_| attempts += 1).await;
     (attempts, result.map(|r| r.status().as_u16()), started.elapsed())
 }
 
@@ -86,9 +90,14 @@ async fn a_stalled_attempt_is_retried_only_when_opted_in() {
         p.retry_after_send_failures = opt_in;
         let c = config(p.clone());
         let client = c.build_client(&server.url()).unwrap();
-        let request = reqwest::Request::new(reqwest::Method::GET, server.url().parse().unwrap());
+        let request = || {
+            Ok(reqwest::Request::new(
+                reqwest::Method::GET,
+                server.url().parse().unwrap(),
+            ))
+        };
         let mut attempts = 0;
-        let e = http::send(&client, request, &c.transport(), &HuaweiDialect, |_| attempts += 1)
+        let e = http::send(&client, &c.transport(), &HuaweiDialect, request, |_| attempts += 1)
             .await
             .unwrap_err();
         assert!(matches!(e, dbops_core::Error::Timeout), "{e:?}");
@@ -190,9 +199,9 @@ async fn a_total_timeout_that_ends_during_a_later_attempt_is_a_timeout() {
 async fn gaps(url: &str, retry: RetryPolicy) -> Vec<Duration> {
     let config = settings(retry, LONG);
     let client = config.build_client(url).unwrap();
-    let request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+    let request = || Ok(reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap()));
     let mut times = Vec::new();
-    let _ = http::send(&client, request, &config.transport(), &HuaweiDialect, |_| {
+    let _ = http::send(&client, &config.transport(), &HuaweiDialect, request, |_| {
         times.push(Instant::now())
     })
     .await;

@@ -73,10 +73,14 @@ impl Runtime {
         let inner = &*self.0;
         let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
         run_call(span, async move {
-            let request = self.request(op, wire?)?;
-            let reply = send(&inner.client, request, &inner.transport, &AlibabaDialect, |req| {
-                self.sign(req, SystemTime::now(), Nonce::new().as_str())
-            })
+            let wire = wire?;
+            let reply = send(
+                &inner.client,
+                &inner.transport,
+                &AlibabaDialect,
+                || self.request(op, &wire),
+                |req| self.sign(req, SystemTime::now(), Nonce::new().as_str()),
+            )
             .await?;
             read_reply(reply, op, &AlibabaDialect).await
         })
@@ -85,14 +89,14 @@ impl Runtime {
 
     /// The request `send` would send, signed, with credentials and secret parameters masked.
     pub fn dry_run(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<PreparedRequest, Error> {
-        let mut request = self.request(op, wire?)?;
+        let mut request = self.request(op, &wire?)?;
         self.sign(&mut request, SystemTime::now(), &new_nonce());
         Ok(PreparedRequest::capture(&request, op.secrets, &SECRET_HEADERS))
     }
 
     /// The unsigned request: `POST` to the endpoint's `/` with the wire query, and the `x-acs-action`,
     /// `x-acs-version` and `x-acs-content-sha256` headers.
-    fn request(&self, op: &Operation, wire: WireRequest) -> Result<reqwest::Request, Error> {
+    fn request(&self, op: &Operation, wire: &WireRequest) -> Result<reqwest::Request, Error> {
         let inner = &*self.0;
         let action = op
             .rpc_action
@@ -110,10 +114,10 @@ impl Runtime {
         let headers = request.headers_mut();
         // Room for the wire form's headers and the signature's, so that the map grows once.
         headers.reserve(wire.headers.len() + 8);
-        for (name, value) in wire.headers {
+        for &(name, ref value) in &wire.headers {
             let bad = || Violation::new(name, "must be a valid HTTP header value");
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-            let value = HeaderValue::from_str(&value).map_err(|_| bad())?;
+            let value = HeaderValue::from_str(value).map_err(|_| bad())?;
             headers.insert(name, value);
         }
         // Said explicitly rather than left to the HTTP stack's `*/*`: the replies are JSON.

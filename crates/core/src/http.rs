@@ -208,46 +208,34 @@ pub trait Dialect: Sync {
     fn service_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ServiceError;
 }
 
-/// Sends `request`, signing every attempt afresh with `sign`, and retries as the transport's policy
-/// allows, within its total timeout: each attempt's own timeout is cut to the time left, and a wait that
-/// would not end before the deadline is not started (the last reply or error is returned at once
-/// instead). The whole call therefore ends by the deadline with one timer per attempt.
+/// Sends the request `build` makes, building and signing every attempt afresh (`sign`), and retries as
+/// the transport's policy allows, within its total timeout: each attempt's own timeout is cut to the
+/// time left, and a wait that would not end before the deadline is not started (the last reply or
+/// error is returned at once instead). The whole call therefore ends by the deadline with one timer per
+/// attempt. The first attempt sends the first request built; nothing is copied in case of a retry.
 ///
 /// Each attempt first takes one of the client's in-flight places, waiting (until the deadline) while all
 /// are taken; a success reply keeps its place until its body is read or dropped, and its body is cut off
 /// past the reply cap ([`Error::ReplyTooLarge`] from [`read_reply`]). Non-success replies come back
 /// buffered (at most [`MAX_ERROR_REPLY_BYTES`]) and without their URL; transport errors come back without
 /// their URL, so neither can leak a secret carried in the query.
-pub async fn send<S>(
+pub async fn send<B, S>(
     client: &reqwest::Client,
-    request: reqwest::Request,
     transport: &Transport,
     dialect: &dyn Dialect,
+    mut build: B,
     mut sign: S,
 ) -> Result<reqwest::Response, Error>
 where
+    B: FnMut() -> Result<reqwest::Request, Error>,
     S: FnMut(&mut reqwest::Request),
 {
     let policy = &transport.retry;
     let deadline = Instant::now() + transport.total_timeout;
-    let mut original = Some(request);
     let mut attempt = 1u32;
     loop {
-        let copy = if attempt >= policy.max_attempts {
-            None
-        } else {
-            original.as_ref().and_then(copy_request)
-        };
-        // A copy is sent while another attempt may follow. The last attempt sends the original, and so
-        // does the first when the body cannot be copied (a stream), which makes it the last: a policy
-        // without retries never copies, and nothing that cannot be sent twice is.
-        let (mut req, last) = match copy {
-            Some(r) => (r, false),
-            None => match original.take() {
-                Some(r) => (r, true),
-                None => unreachable!("the original is kept until the last attempt"),
-            },
-        };
+        let last = attempt >= policy.max_attempts;
+        let mut req = build()?;
         // A free place is taken at once; otherwise the wait for one ends at the deadline. (The semaphore
         // is never closed.)
         let permit = match transport.in_flight.clone().try_acquire_owned() {
@@ -447,26 +435,6 @@ impl http_body::Body for CappedBody {
             http_body::Body::size_hint(&self.inner)
         }
     }
-}
-
-/// A copy of `request` for one attempt, keeping the original for the next; `None` when its body is a
-/// stream, which cannot be sent twice.
-///
-/// `reqwest::Request::try_clone` would do, but it always allocates an extensions map to copy the
-/// per-request timeout into, even when there is none; that map is only copied here when it holds one.
-fn copy_request(request: &reqwest::Request) -> Option<reqwest::Request> {
-    if request.timeout().is_some() {
-        return request.try_clone();
-    }
-    let body = match request.body() {
-        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(body.as_bytes()?))),
-        None => None,
-    };
-    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
-    *copy.version_mut() = request.version();
-    *copy.body_mut() = body;
-    Some(copy)
 }
 
 /// Records a reply's status and request id header on the call span.
@@ -705,33 +673,5 @@ mod tests {
         assert_eq!(e, "the reply is larger than 3 bytes");
         assert!(over.permit.is_none());
         assert!(matches!(poll(&mut over), Poll::Ready(None)));
-    }
-
-    #[test]
-    fn a_copy_carries_method_url_headers_version_body_and_timeout() {
-        let mut r = reqwest::Request::new(reqwest::Method::POST, "http://h:8/p?q=1".parse().unwrap());
-        r.headers_mut().insert("x-a", "1".parse().unwrap());
-        r.headers_mut().append("x-a", "2".parse().unwrap());
-        *r.version_mut() = http::Version::HTTP_10;
-        *r.body_mut() = Some(reqwest::Body::from("payload"));
-        let c = copy_request(&r).unwrap();
-        assert_eq!(
-            (c.method(), c.url(), c.headers(), c.version()),
-            (r.method(), r.url(), r.headers(), r.version())
-        );
-        assert_eq!(c.body().and_then(reqwest::Body::as_bytes), Some(&b"payload"[..]));
-        assert_eq!(c.timeout(), None);
-
-        *r.timeout_mut() = Some(Duration::from_secs(3));
-        let c = copy_request(&r).unwrap();
-        assert_eq!(c.timeout(), Some(&Duration::from_secs(3)));
-        assert_eq!(c.body().and_then(reqwest::Body::as_bytes), Some(&b"payload"[..]));
-
-        *r.timeout_mut() = None;
-        *r.body_mut() = None;
-        assert!(copy_request(&r).unwrap().body().is_none());
-        // A streamed body cannot be sent twice: no copy, so the caller sends the original once.
-        *r.body_mut() = Some(reqwest::Body::wrap(String::from("streamed")));
-        assert!(copy_request(&r).is_none());
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use dbops_core::encode::MAX_URL_BYTES;
 use dbops_core::http::{
     Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
@@ -91,10 +92,16 @@ impl Runtime {
         let inner = &*self.0;
         let span = call_span(inner.service.provider, inner.service.name, op.name, &inner.host);
         run_call(span, async move {
-            let request = self.request(op, wire?)?;
-            let reply = send(&inner.client, request, &inner.transport, &HuaweiDialect, |req| {
-                self.sign(req, SystemTime::now())
-            })
+            let mut wire = wire?;
+            // The body is shared by every attempt's request, never copied.
+            let body = wire.body.take().map(Bytes::from);
+            let reply = send(
+                &inner.client,
+                &inner.transport,
+                &HuaweiDialect,
+                || self.request(op, &wire, body.as_ref()),
+                |req| self.sign(req, SystemTime::now()),
+            )
             .await?;
             read_reply(reply, op, &HuaweiDialect).await
         })
@@ -103,14 +110,16 @@ impl Runtime {
 
     /// The request `send` would send, signed, with credentials and secret parameters masked.
     pub fn dry_run(&self, op: &'static Operation, wire: Result<WireRequest, Error>) -> Result<PreparedRequest, Error> {
-        let mut request = self.request(op, wire?)?;
+        let mut wire = wire?;
+        let body = wire.body.take().map(Bytes::from);
+        let mut request = self.request(op, &wire, body.as_ref())?;
         self.sign(&mut request, SystemTime::now());
         Ok(PreparedRequest::capture(&request, op.secrets, &SECRET_HEADERS))
     }
 
     /// The unsigned request: the endpoint joined with the wire path and query, the operation's headers,
     /// `Content-Type` for a JSON body, `X-Project-Id` and `Accept`.
-    fn request(&self, op: &Operation, wire: WireRequest) -> Result<reqwest::Request, Error> {
+    fn request(&self, op: &Operation, wire: &WireRequest, body: Option<&Bytes>) -> Result<reqwest::Request, Error> {
         let inner = &*self.0;
         let mut url = String::with_capacity(inner.base.len() + wire.path.len() + wire.query.len() + 1);
         url.push_str(&inner.base);
@@ -136,13 +145,13 @@ impl Runtime {
         let headers = request.headers_mut();
         // Room for the headers added here and by the signature, so that the map grows once.
         headers.reserve(wire.headers.len() + 7);
-        for (name, value) in wire.headers {
+        for &(name, ref value) in &wire.headers {
             let bad = || Violation::new(name, "must be a valid HTTP header value");
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-            let value = HeaderValue::from_str(&value).map_err(|_| bad())?;
+            let value = HeaderValue::from_str(value).map_err(|_| bad())?;
             headers.insert(name, value);
         }
-        if wire.body.is_some() {
+        if body.is_some() {
             headers.insert(
                 reqwest::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -151,7 +160,7 @@ impl Runtime {
         headers.insert(X_PROJECT_ID.clone(), inner.project_header.clone());
         // Said explicitly (and so signed) rather than left to the HTTP stack's `*/*`.
         headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-        *request.body_mut() = wire.body.map(reqwest::Body::from);
+        *request.body_mut() = body.cloned().map(reqwest::Body::from);
         Ok(request)
     }
 }
