@@ -1,20 +1,28 @@
 //! End-to-end calls over loopback against a minimal responder started here: the generated clients
-//! versus the floor, a plain `reqwest` call sending the same precomputed method, URL, headers and
-//! body, measured in the same run. Sequential (calls/s, p50, p99) and 64 concurrent calls through one
-//! client. Run with `cargo bench -p dbops-tests --bench e2e`.
+//! versus two floors measured in the same run, interleaved:
+//!
+//! - the bare floor: a plain `reqwest` call sending the same precomputed method, URL, headers and body
+//!   (signature included, made once) and reading the reply;
+//! - the signed floor: the least any correct client of these APIs does per call, with the same
+//!   `reqwest`: a copy of the precomputed unsigned request, signed afresh (date, nonce, signature), sent,
+//!   and its reply decoded into the operation's type when it has one. No input, no checks, no
+//!   retries, no timeouts, no in-flight limit.
+//!
+//! Sequential (calls/s, p50, p99) and 64 concurrent calls through one client. Run with
+//! `cargo bench -p dbops-tests --bench e2e --profile release`.
 
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
 use dbops_core::PreparedRequest;
+use dbops_core::signing::SigningKey;
 use dbops_tests::{Reply, Server};
 
 const SEQUENTIAL: usize = 20_000;
-/// An even number: the median of the per-round ratios is the mean of the middle two, and each side goes
-/// first in half of the rounds.
+/// An even number: the median of the per-round ratios is the mean of the middle two.
 const ROUNDS: usize = 20;
 const CONCURRENCY: usize = 64;
 /// 2,048 calls a round: 32 from each task.
@@ -32,51 +40,126 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-struct Stats {
-    calls_per_s: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-fn stats(mut samples: Vec<Duration>, total: Duration) -> Stats {
-    samples.sort_unstable();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    Stats {
-        calls_per_s: samples.len() as f64 / total.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-    }
-}
-
-/// The floor: the same bytes through a bare `reqwest::Client`, reading the reply body (and, with
-/// `decode`, decoding it as the client must).
-async fn floor_call(client: &reqwest::Client, req: &PreparedRequest, body: Option<&[u8]>, decode: Option<fn(&[u8])>) {
-    let mut builder = client.request(req.method.parse().unwrap(), &req.url);
-    for (k, v) in &req.headers {
-        builder = builder.header(k, v);
-    }
-    if let Some(b) = body {
-        builder = builder.body(b.to_vec());
-    }
-    let resp = builder.send().await.unwrap();
-    assert!(resp.status().is_success());
-    let bytes = resp.bytes().await.unwrap();
-    if let Some(decode) = decode {
-        decode(&bytes);
-    }
-}
-
 type Call = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
-async fn sequential(call: &Call, n: usize) -> (Vec<Duration>, Duration) {
-    let mut samples = Vec::with_capacity(n);
+/// One way of making a call, measured against the others.
+struct Side {
+    name: &'static str,
+    call: Call,
+}
+
+/// One operation and its sides; the first side is the client, the second the bare floor.
+struct Case {
+    name: &'static str,
+    sides: Vec<Side>,
+}
+
+/// The bare floor: the same bytes through a bare `reqwest::Client`, reading the reply body (and, with
+/// `decode`, decoding it as the client must).
+fn floor(req: PreparedRequest, decode: Option<fn(&[u8])>) -> Side {
+    let client = if std::env::var_os("FLOOR_TIMEOUTS").is_some() {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    } else {
+        reqwest::Client::new()
+    };
+    let body: Arc<Option<Vec<u8>>> = Arc::new(req.body.clone().map(String::into_bytes));
+    let req = Arc::new(req);
+    let call: Call = Arc::new(move || {
+        let (client, req, body) = (client.clone(), req.clone(), body.clone());
+        Box::pin(async move {
+            let mut builder = client.request(req.method.parse().unwrap(), &req.url);
+            for (k, v) in &req.headers {
+                builder = builder.header(k, v);
+            }
+            if let Some(b) = body.as_deref() {
+                builder = builder.body(b.to_vec());
+            }
+            let resp = builder.send().await.unwrap();
+            assert!(resp.status().is_success());
+            let bytes = resp.bytes().await.unwrap();
+            if let Some(decode) = decode {
+                decode(&bytes);
+            }
+        })
+    });
+    Side {
+        name: if decode.is_some() { "floor, decoding" } else { "floor" },
+        call,
+    }
+}
+
+/// How the signed floor signs: Huawei's SDK-HMAC-SHA256 or Alibaba's ACS3-HMAC-SHA256 (fresh nonce).
+#[derive(Clone, Copy)]
+enum Signer {
+    Huawei,
+    Alibaba,
+}
+
+/// The signed floor: per call, a copy of the unsigned request `dry` shows, signed afresh as the
+/// provider requires, sent through a bare `reqwest::Client`, its reply read and decoded with `decode`.
+fn signed_floor(dry: &PreparedRequest, signer: Signer, decode: Option<fn(&[u8])>) -> Side {
+    let client = reqwest::Client::new();
+    let template = Arc::new(unsigned(dry));
+    let key = Arc::new(match signer {
+        Signer::Huawei => SigningKey::new(HW_SK),
+        Signer::Alibaba => SigningKey::new(ALI_SECRET),
+    });
+    let call: Call = Arc::new(move || {
+        let (client, template, key) = (client.clone(), template.clone(), key.clone());
+        Box::pin(async move {
+            let mut req = template.try_clone().unwrap();
+            match signer {
+                Signer::Huawei => sign_huawei(&mut req, &key, SystemTime::now()),
+                Signer::Alibaba => sign_alibaba(
+                    &mut req,
+                    &key,
+                    SystemTime::now(),
+                    &alibabacloud_dbops::runtime::new_nonce(),
+                ),
+            }
+            let resp = client.execute(req).await.unwrap();
+            assert!(resp.status().is_success());
+            let bytes = resp.bytes().await.unwrap();
+            if let Some(decode) = decode {
+                decode(&bytes);
+            }
+        })
+    });
+    Side {
+        name: "signed floor",
+        call,
+    }
+}
+
+fn client(call: Call) -> Side {
+    Side { name: "client", call }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+async fn sequential(call: &Call, n: usize, samples: &mut Vec<Duration>) -> Duration {
     let started = Instant::now();
     for _ in 0..n {
         let t = Instant::now();
         call().await;
         samples.push(t.elapsed());
     }
-    (samples, started.elapsed())
+    started.elapsed()
 }
 
 /// `calls` calls from [`CONCURRENCY`] tasks through one client; returns the time they took.
@@ -99,140 +182,78 @@ async fn concurrent(call: &Call, calls: usize) -> Duration {
     started.elapsed()
 }
 
-/// Sequential calls, client and floor interleaved in rounds so that drift hits both alike.
-async fn compare_sequential(name: &str, client_call: &Call, floor: &Call) {
-    // `E2E_ONLY=client` or `E2E_ONLY=floor`: only that side's sequential calls, for `perf stat`.
-    if let Ok(only) = std::env::var("E2E_ONLY") {
-        let call = if only == "client" { client_call } else { floor };
-        // `E2E_CALLS=N`: that many calls instead (fewer for valgrind).
-        let n = std::env::var("E2E_CALLS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(SEQUENTIAL);
-        // `E2E_CONCURRENT=1`: the 64-concurrent calls instead.
-        if std::env::var_os("E2E_CONCURRENT").is_some() {
-            let rate = CONCURRENT_CALLS as f64 / concurrent(call, CONCURRENT_CALLS).await.as_secs_f64();
-            println!("{name:<38} {only} only, {CONCURRENCY} concurrent: {rate:.0} calls/s");
-            return;
-        }
-        let (_, t) = sequential(call, n).await;
-        println!("{name:<38} {only} only: {:.0} calls/s", n as f64 / t.as_secs_f64());
-        return;
-    }
-    sequential(client_call, 2_000).await;
-    sequential(floor, 2_000).await;
-    let (mut cs, mut fs) = (Vec::new(), Vec::new());
-    let (mut ct, mut ft) = (Duration::ZERO, Duration::ZERO);
-    let (mut ccpu, mut fcpu) = (Duration::ZERO, Duration::ZERO);
-    let mut round_ratios = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
-        // Client first in even rounds, floor first in odd ones, so that neither side always runs right
-        // after the other (caches, the connection pool's state, drift within a round).
-        let (mut client_time, mut floor_time) = (Duration::ZERO, Duration::ZERO);
-        for side in [round % 2, 1 - round % 2] {
-            let before = cpu_time();
-            if side == 0 {
-                let (s, t) = sequential(client_call, SEQUENTIAL / ROUNDS).await;
-                ccpu += cpu_time() - before;
-                cs.extend(s);
-                client_time = t;
-            } else {
-                let (s, t) = sequential(floor, SEQUENTIAL / ROUNDS).await;
-                fcpu += cpu_time() - before;
-                fs.extend(s);
-                floor_time = t;
-            }
-        }
-        ct += client_time;
-        ft += floor_time;
-        // Throughput ratio of this round: same number of calls on each side.
-        round_ratios.push(floor_time.as_secs_f64() / client_time.as_secs_f64());
-    }
-    round_ratios.sort_by(f64::total_cmp);
-    let median_ratio = (round_ratios[ROUNDS / 2 - 1] + round_ratios[ROUNDS / 2]) / 2.0;
-    let (c, f) = (stats(cs, ct), stats(fs, ft));
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!(
-        "| {name} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.2} | {median_ratio:.2} | {:.1} / {:.1} |",
-        c.calls_per_s,
-        us(c.p50),
-        us(c.p99),
-        f.calls_per_s,
-        us(f.p50),
-        us(f.p99),
-        c.calls_per_s / f.calls_per_s,
-        us(ccpu) / SEQUENTIAL as f64,
-        us(fcpu) / SEQUENTIAL as f64,
-    );
+/// What one side did over all rounds.
+#[derive(Default)]
+struct Totals {
+    time: Duration,
+    cpu: Duration,
+    connections: usize,
+    /// Per round: the bare floor's time over this side's (same number of calls).
+    ratios: Vec<f64>,
+    samples: Vec<Duration>,
 }
 
-/// Concurrent calls, client and floor interleaved in rounds as the sequential ones are.
-async fn compare_concurrent(name: &str, client_call: &Call, floor: &Call, accepted: &dyn Fn() -> usize) {
-    const PER_ROUND: usize = CONCURRENT_CALLS / ROUNDS;
-    concurrent(client_call, 2 * PER_ROUND).await;
-    concurrent(floor, 2 * PER_ROUND).await;
-    let (mut ct, mut ft) = (Duration::ZERO, Duration::ZERO);
-    let (mut ccpu, mut fcpu) = (Duration::ZERO, Duration::ZERO);
-    let (mut c_conns, mut f_conns) = (0, 0);
-    let mut round_ratios = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
-        let (mut client_time, mut floor_time) = (Duration::ZERO, Duration::ZERO);
-        for side in [round % 2, 1 - round % 2] {
-            let (before, cpu) = (accepted(), cpu_time());
-            if side == 0 {
-                client_time = concurrent(client_call, PER_ROUND).await;
-                ccpu += cpu_time() - cpu;
-                c_conns += accepted() - before;
-            } else {
-                floor_time = concurrent(floor, PER_ROUND).await;
-                fcpu += cpu_time() - cpu;
-                f_conns += accepted() - before;
-            }
-        }
-        ct += client_time;
-        ft += floor_time;
-        round_ratios.push(floor_time.as_secs_f64() / client_time.as_secs_f64());
-    }
-    round_ratios.sort_by(f64::total_cmp);
-    let median_ratio = (round_ratios[ROUNDS / 2 - 1] + round_ratios[ROUNDS / 2]) / 2.0;
-    let calls = (PER_ROUND / CONCURRENCY * CONCURRENCY * ROUNDS) as f64;
-    let us = |d: Duration| d.as_secs_f64() * 1e6 / calls;
-    println!(
-        "| {name} | {:.0} | {:.0} | {:.2} | {median_ratio:.2} | {:.1} / {:.1} | {c_conns} / {f_conns} |",
-        calls / ct.as_secs_f64(),
-        calls / ft.as_secs_f64(),
-        ft.as_secs_f64() / ct.as_secs_f64(),
-        us(ccpu),
-        us(fcpu)
-    );
-}
-
-fn floor_for(req: PreparedRequest) -> Call {
-    floor_decoding(req, None)
-}
-
-/// The floor, decoding each reply with `decode`.
-fn floor_decoding(req: PreparedRequest, decode: Option<fn(&[u8])>) -> Call {
-    let client = if std::env::var_os("FLOOR_TIMEOUTS").is_some() {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap()
+/// Runs every side of `case` in [`ROUNDS`] interleaved rounds (the order rotating from one round to
+/// the next, so that no side always runs right after another) and prints a row per side.
+async fn compare(case: &Case, concurrently: bool, accepted: &dyn Fn() -> usize) {
+    let per_round = if concurrently {
+        CONCURRENT_CALLS / ROUNDS / CONCURRENCY * CONCURRENCY
     } else {
-        reqwest::Client::new()
+        SEQUENTIAL / ROUNDS
     };
-    let body: Arc<Option<Vec<u8>>> = Arc::new(req.body.clone().map(String::into_bytes));
-    let req = Arc::new(req);
-    Arc::new(move || {
-        let (client, req, body) = (client.clone(), req.clone(), body.clone());
-        Box::pin(async move { floor_call(&client, &req, body.as_deref(), decode).await })
-    })
+    let run = async |side: &Side, n: usize, samples: &mut Vec<Duration>| {
+        if concurrently {
+            concurrent(&side.call, n).await
+        } else {
+            sequential(&side.call, n, samples).await
+        }
+    };
+    for side in &case.sides {
+        run(side, 2 * per_round, &mut Vec::new()).await;
+    }
+    let mut totals: Vec<Totals> = case.sides.iter().map(|_| Totals::default()).collect();
+    for round in 0..ROUNDS {
+        let n = case.sides.len();
+        let mut times = vec![Duration::ZERO; n];
+        for k in 0..n {
+            let i = (round + k) % n;
+            let (before, cpu) = (accepted(), cpu_time());
+            let t = run(&case.sides[i], per_round, &mut totals[i].samples).await;
+            totals[i].cpu += cpu_time() - cpu;
+            totals[i].connections += accepted() - before;
+            totals[i].time += t;
+            times[i] = t;
+        }
+        for i in 0..n {
+            totals[i].ratios.push(times[1].as_secs_f64() / times[i].as_secs_f64());
+        }
+    }
+    let calls = (per_round * ROUNDS) as f64;
+    for (side, t) in case.sides.iter().zip(totals) {
+        let ratio = median(t.ratios);
+        let cpu = us(t.cpu) / calls;
+        let rate = calls / t.time.as_secs_f64();
+        if concurrently {
+            println!(
+                "| {} | {} | {rate:.0} | {ratio:.2} | {cpu:.1} | {} |",
+                case.name, side.name, t.connections
+            );
+        } else {
+            let mut s = t.samples;
+            s.sort_unstable();
+            println!(
+                "| {} | {} | {rate:.0} | {:.1} | {:.1} | {ratio:.2} | {cpu:.1} |",
+                case.name,
+                side.name,
+                us(percentile(&s, 0.5)),
+                us(percentile(&s, 0.99)),
+            );
+        }
+    }
 }
 
 /// The responders run on a thread and runtime of their own, as a remote server would: the client's
-/// runtime schedules only the client's work. Returns the responders' URLs; they live until the process
-/// ends.
+/// runtime schedules only the client's work. They live until the process ends.
 fn start_responders() -> [Server; 4] {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -250,6 +271,159 @@ fn start_responders() -> [Server; 4] {
         });
     });
     rx.recv().unwrap()
+}
+
+fn decode_task(bytes: &[u8]) {
+    let _: alibabacloud_dbops::das::types::CreateKillInstanceSessionTaskResponse =
+        serde_json::from_slice(bytes).unwrap();
+}
+
+fn decode_all(bytes: &[u8]) {
+    let _: alibabacloud_dbops::das::types::KillInstanceAllSessionResponse = serde_json::from_slice(bytes).unwrap();
+}
+
+fn decode_page(bytes: &[u8]) {
+    let page: huaweicloud_dbops::das::types::ListProcessesResponse = serde_json::from_slice(bytes).unwrap();
+    assert_eq!(page.processes.len(), 20);
+}
+
+async fn cases(huawei: &str, task_server: &str, all_server: &str, list_server: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+
+    let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(huawei)).unwrap());
+    let dry = das
+        .delete_process()
+        .input(process_body())
+        .instance_id(INSTANCE)
+        .dry_run()
+        .await
+        .unwrap();
+    let call: Call = Arc::new(move || {
+        let das = das.clone();
+        Box::pin(async move {
+            das.delete_process()
+                .input(process_body())
+                .instance_id(INSTANCE)
+                .send()
+                .await
+                .unwrap();
+        })
+    });
+    cases.push(Case {
+        name: "Huawei DAS DeleteProcess",
+        sides: vec![
+            client(call),
+            floor(dry.clone(), None),
+            signed_floor(&dry, Signer::Huawei, None),
+        ],
+    });
+
+    let dds = Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(huawei)).unwrap());
+    let dry = dds
+        .delete_session()
+        .input(session_body())
+        .node_id(NODE)
+        .dry_run()
+        .await
+        .unwrap();
+    let call: Call = Arc::new(move || {
+        let dds = dds.clone();
+        Box::pin(async move {
+            dds.delete_session()
+                .input(session_body())
+                .node_id(NODE)
+                .send()
+                .await
+                .unwrap();
+        })
+    });
+    cases.push(Case {
+        name: "Huawei DDS DeleteSession",
+        sides: vec![
+            client(call),
+            floor(dry.clone(), None),
+            signed_floor(&dry, Signer::Huawei, None),
+        ],
+    });
+
+    let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(task_server)).unwrap());
+    let dry = ali
+        .create_kill_instance_session_task()
+        .input(task_request())
+        .dry_run()
+        .await
+        .unwrap();
+    let call: Call = Arc::new(move || {
+        let ali = ali.clone();
+        Box::pin(async move {
+            ali.create_kill_instance_session_task()
+                .input(task_request())
+                .send()
+                .await
+                .unwrap();
+        })
+    });
+    cases.push(Case {
+        name: "Alibaba CreateKillInstanceSessionTask",
+        sides: vec![
+            client(call),
+            floor(dry.clone(), None),
+            signed_floor(&dry, Signer::Alibaba, Some(decode_task)),
+        ],
+    });
+
+    let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(all_server)).unwrap());
+    let dry = ali
+        .kill_instance_all_session()
+        .input(all_request())
+        .dry_run()
+        .await
+        .unwrap();
+    let call: Call = Arc::new(move || {
+        let ali = ali.clone();
+        Box::pin(async move {
+            ali.kill_instance_all_session()
+                .input(all_request())
+                .send()
+                .await
+                .unwrap();
+        })
+    });
+    cases.push(Case {
+        name: "Alibaba KillInstanceAllSession",
+        sides: vec![
+            client(call),
+            floor(dry.clone(), None),
+            signed_floor(&dry, Signer::Alibaba, Some(decode_all)),
+        ],
+    });
+
+    // A list: one page of 20 processes (about 5 KB), decoded into the generated types.
+    let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(list_server)).unwrap());
+    fn list(das: &huaweicloud_dbops::DasClient) -> huaweicloud_dbops::das::ListProcesses<'_> {
+        das.list_processes()
+            .instance_id(INSTANCE)
+            .db_user_id(DB_USER_ID)
+            .limit(20)
+    }
+    let dry = list(&das).dry_run().await.unwrap();
+    let call: Call = Arc::new(move || {
+        let das = das.clone();
+        Box::pin(async move {
+            let page = list(&das).send().await.unwrap();
+            assert_eq!(page.processes.len(), 20);
+        })
+    });
+    cases.push(Case {
+        name: "Huawei DAS ListProcesses (20 per page)",
+        sides: vec![
+            client(call),
+            floor(dry.clone(), None),
+            signed_floor(&dry, Signer::Huawei, Some(decode_page)),
+            floor(dry, Some(decode_page)),
+        ],
+    });
+    cases
 }
 
 fn main() {
@@ -271,139 +445,48 @@ fn main() {
             .unwrap()
     };
     rt.block_on(async {
-        let mut cases: Vec<(&str, Call, Call)> = Vec::new();
-
-        let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&huawei)).unwrap());
-        let floor = floor_for(
-            das.delete_process()
-                .input(process_body())
-                .instance_id(INSTANCE)
-                .dry_run()
-                .await
-                .unwrap(),
-        );
-        let client: Call = Arc::new(move || {
-            let das = das.clone();
-            Box::pin(async move {
-                das.delete_process()
-                    .input(process_body())
-                    .instance_id(INSTANCE)
-                    .send()
-                    .await
-                    .unwrap();
-            })
-        });
-        cases.push(("Huawei DAS DeleteProcess", client, floor));
-
-        let dds = Arc::new(huaweicloud_dbops::DdsClient::new(huawei_config(&huawei)).unwrap());
-        let floor = floor_for(
-            dds.delete_session()
-                .input(session_body())
-                .node_id(NODE)
-                .dry_run()
-                .await
-                .unwrap(),
-        );
-        let client: Call = Arc::new(move || {
-            let dds = dds.clone();
-            Box::pin(async move {
-                dds.delete_session()
-                    .input(session_body())
-                    .node_id(NODE)
-                    .send()
-                    .await
-                    .unwrap();
-            })
-        });
-        cases.push(("Huawei DDS DeleteSession", client, floor));
-
-        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&task_server)).unwrap());
-        let floor = floor_for(
-            ali.create_kill_instance_session_task()
-                .input(task_request())
-                .dry_run()
-                .await
-                .unwrap(),
-        );
-        let client: Call = Arc::new(move || {
-            let ali = ali.clone();
-            Box::pin(async move {
-                ali.create_kill_instance_session_task()
-                    .input(task_request())
-                    .send()
-                    .await
-                    .unwrap();
-            })
-        });
-        cases.push(("Alibaba CreateKillInstanceSessionTask", client, floor));
-
-        let ali = Arc::new(alibabacloud_dbops::DasClient::new(alibaba_config(&all_server)).unwrap());
-        let floor = floor_for(
-            ali.kill_instance_all_session()
-                .input(all_request())
-                .dry_run()
-                .await
-                .unwrap(),
-        );
-        let client: Call = Arc::new(move || {
-            let ali = ali.clone();
-            Box::pin(async move {
-                ali.kill_instance_all_session()
-                    .input(all_request())
-                    .send()
-                    .await
-                    .unwrap();
-            })
-        });
-        cases.push(("Alibaba KillInstanceAllSession", client, floor));
-
-        // A list: one page of 20 processes (about 5 KB), decoded into the generated types.
-        let das = Arc::new(huaweicloud_dbops::DasClient::new(huawei_config(&list_server)).unwrap());
-        fn list(das: &huaweicloud_dbops::DasClient) -> huaweicloud_dbops::das::ListProcesses<'_> {
-            das.list_processes().instance_id(INSTANCE).db_user_id(DB_USER_ID).limit(20)
-        }
-        let request = list(&das).dry_run().await.unwrap();
-        let floor = floor_for(request.clone());
-        // The same floor, decoding the page into the same generated types as the client must.
-        let decoding = floor_decoding(
-            request,
-            Some(|bytes| {
-                let page: huaweicloud_dbops::das::types::ListProcessesResponse = serde_json::from_slice(bytes).unwrap();
-                assert_eq!(page.processes.len(), 20);
-            }),
-        );
-        let client: Call = Arc::new(move || {
-            let das = das.clone();
-            Box::pin(async move {
-                let page = list(&das).send().await.unwrap();
-                assert_eq!(page.processes.len(), 20);
-            })
-        });
-        cases.push(("Huawei DAS ListProcesses (20 per page)", client.clone(), floor));
-        cases.push(("Huawei DAS ListProcesses, floor decoding too", client, decoding));
-
-        println!("Sequential: {SEQUENTIAL} calls per side in {ROUNDS} interleaved rounds (after 2,000 warm-up calls each).");
-        println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");
-        println!("| operation | client calls/s | client p50 µs | client p99 µs | floor calls/s | floor p50 µs | floor p99 µs | client/floor | median of rounds | CPU µs/call client / floor |");
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        let mut cases = cases(&huawei, &task_server, &all_server, &list_server).await;
         // `E2E_CASE=CreateKill`: only the cases whose name contains this, for profiling.
         if let Ok(only) = std::env::var("E2E_CASE") {
-            cases.retain(|(name, _, _)| name.contains(&only));
+            cases.retain(|case| case.name.contains(&only));
+        }
+        // `E2E_ONLY=client|floor|signed`: only that side's calls (`E2E_CALLS` of them, sequential, or
+        // concurrent with `E2E_CONCURRENT=1`), for `perf` and `valgrind`.
+        if let Ok(only) = std::env::var("E2E_ONLY") {
+            let n = std::env::var("E2E_CALLS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(SEQUENTIAL);
+            for case in &cases {
+                let Some(side) = case.sides.iter().find(|s| s.name.starts_with(&only)) else {
+                    continue;
+                };
+                let t = if std::env::var_os("E2E_CONCURRENT").is_some() {
+                    concurrent(&side.call, n / CONCURRENCY * CONCURRENCY).await
+                } else {
+                    sequential(&side.call, n, &mut Vec::new()).await
+                };
+                println!("{} {}: {:.0} calls/s", case.name, side.name, n as f64 / t.as_secs_f64());
+            }
+            return;
         }
         // `E2E_SKIP_SEQUENTIAL=1`: the concurrent comparison only.
         if std::env::var_os("E2E_SKIP_SEQUENTIAL").is_none() {
-            for (name, client, floor) in &cases {
-                compare_sequential(name, client, floor).await;
+            println!("Sequential: {SEQUENTIAL} calls per side in {ROUNDS} interleaved rounds (after 2,000 warm-up calls each).");
+            println!("CPU is the whole process's (client, responder, runtime, kernel) per call.\n");
+            println!("| operation | side | calls/s | p50 µs | p99 µs | ÷ floor (median of rounds) | CPU µs/call |");
+            println!("|---|---|---|---|---|---|---|");
+            for case in &cases {
+                compare(case, false, &accepted).await;
             }
         }
-        if std::env::var_os("E2E_ONLY").is_some() {
-            return;
-        }
-        println!("\n{CONCURRENCY} concurrent tasks through one client: {CONCURRENT_CALLS} calls per side in {ROUNDS} interleaved rounds.\n");
-        println!("| operation | client calls/s | floor calls/s | client/floor | median of rounds | CPU µs/call client / floor | connections opened client / floor |");
-        println!("|---|---|---|---|---|---|---|");
-        for (name, client, floor) in &cases {
-            compare_concurrent(name, client, floor, &accepted).await;
+        println!(
+            "\n{CONCURRENCY} concurrent tasks through one client: {CONCURRENT_CALLS} calls per side in {ROUNDS} interleaved rounds.\n"
+        );
+        println!("| operation | side | calls/s | ÷ floor (median of rounds) | CPU µs/call | connections opened |");
+        println!("|---|---|---|---|---|---|");
+        for case in &cases {
+            compare(case, true, &accepted).await;
         }
     });
 }

@@ -8,67 +8,7 @@ use std::time::SystemTime;
 
 use common::*;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use dbops_core::PreparedRequest;
 use dbops_core::signing::SigningKey;
-use dbops_core::time::UtcDateTime;
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
-
-/// The headers a signing adds, Huawei's and Alibaba's.
-const SIGNATURE_HEADERS: [&str; 6] = [
-    "authorization",
-    "x-sdk-date",
-    "x-security-token",
-    "x-acs-date",
-    "x-acs-signature-nonce",
-    "x-acs-security-token",
-];
-
-/// The request a dry run shows, as it is before each attempt's signing: the runtime's wire form (its
-/// method, URL, headers and body), without the headers the signing adds, the masked password put back.
-fn unsigned(dry: &PreparedRequest) -> reqwest::Request {
-    let url = dry
-        .url
-        .replace("DbUserPassword=***", &format!("DbUserPassword={TASK_PASSWORD}"));
-    let mut request = reqwest::Request::new(dry.method.parse().unwrap(), url.parse().unwrap());
-    for (name, value) in dry
-        .headers
-        .iter()
-        .filter(|(name, _)| !SIGNATURE_HEADERS.contains(&name.as_str()))
-    {
-        request.headers_mut().append(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
-    }
-    if let Some(body) = &dry.body {
-        *request.body_mut() = Some(body.clone().into());
-    }
-    request
-}
-
-/// What the Huawei runtime does to each attempt with AK/SK credentials: `X-Sdk-Date` for `now`, then
-/// the SDK-HMAC-SHA256 `Authorization` over the request.
-fn sign_huawei(request: &mut reqwest::Request, key: &SigningKey, now: SystemTime) {
-    let date = UtcDateTime::from_system(now).basic_stamp();
-    request.headers_mut().insert("x-sdk-date", date.header_value());
-    let authorization = huaweicloud_dbops::runtime::authorization(request, HW_AK, key, date.as_str());
-    let mut value = HeaderValue::try_from(authorization).unwrap();
-    value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
-}
-
-/// What the Alibaba runtime does to each attempt: `x-acs-date` for `now`, the nonce, then the
-/// ACS3-HMAC-SHA256 `Authorization` over the request.
-fn sign_alibaba(request: &mut reqwest::Request, key: &SigningKey, now: SystemTime, nonce: &str) {
-    let date = UtcDateTime::from_system(now).extended_stamp();
-    let headers = request.headers_mut();
-    headers.insert("x-acs-date", date.header_value());
-    headers.insert("x-acs-signature-nonce", HeaderValue::from_str(nonce).unwrap());
-    let authorization = alibabacloud_dbops::runtime::authorization(request, ALI_AK, key);
-    let mut value = HeaderValue::try_from(authorization).unwrap();
-    value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
-}
 
 fn signing(c: &mut Criterion) {
     let endpoint = "https://bench.example.com";

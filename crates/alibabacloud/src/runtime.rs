@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use dbops_core::encode::MAX_URL_BYTES;
 use dbops_core::http::{
-    Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
+    Dialect, Endpoint, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
 };
 use dbops_core::meta::{Operation, Service};
 use dbops_core::time::UtcDateTime;
@@ -15,7 +15,6 @@ use dbops_core::wire::{Reply, WireRequest};
 use dbops_core::{Error, PreparedRequest, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use url::Url;
 
 use crate::credentials::Credentials;
 use crate::signer::{self, EMPTY_SHA256, Query, SignableRequest};
@@ -40,8 +39,8 @@ pub struct Runtime(Arc<Inner>);
 struct Inner {
     service: &'static Service,
     client: reqwest::Client,
-    /// The endpoint, without a trailing `/`.
-    base: String,
+    /// The endpoint, parsed once.
+    endpoint: Endpoint,
     /// The endpoint's host, for the call span.
     host: String,
     credentials: Credentials,
@@ -61,7 +60,7 @@ impl Runtime {
             service,
             client,
             host: endpoint_host(&base),
-            base,
+            endpoint: Endpoint::new(&base)?,
             credentials,
             transport: http.transport(),
         })))
@@ -101,15 +100,8 @@ impl Runtime {
         let action = op
             .rpc_action
             .ok_or_else(|| Error::Config(format!("`{}` has no RPC action", op.name)))?;
-        let mut url = String::with_capacity(inner.base.len() + wire.path.len() + wire.query.len() + 1);
-        url.push_str(&inner.base);
-        url.push_str(&wire.path);
-        check_url_length(url.len() + 1, &wire.query)?;
-        if !wire.query.is_empty() {
-            url.push('?');
-            url.push_str(&wire.query);
-        }
-        let url = Url::parse(&url).map_err(|e| Error::Config(format!("the request URL does not parse: {e}")))?;
+        check_url_length(inner.endpoint.url_len(&wire.path, "") + 1, &wire.query)?;
+        let url = inner.endpoint.join(&wire.path, &wire.query);
         let mut request = reqwest::Request::new(reqwest::Method::POST, url);
         let headers = request.headers_mut();
         // Room for the wire form's headers and the signature's, so that the map grows once.
@@ -208,7 +200,11 @@ pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &Sign
             headers.push((name.as_str(), v));
         }
     }
-    let hashed = header_str(request.headers(), "x-acs-content-sha256").unwrap_or(EMPTY_SHA256);
+    let hashed = request
+        .headers()
+        .get(&X_ACS_CONTENT_SHA256)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(EMPTY_SHA256);
     // `pre` put the query on the URL in canonical form already.
     let query = Query::Canonical(url.query().unwrap_or_default());
     let req = SignableRequest {

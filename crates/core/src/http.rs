@@ -165,6 +165,49 @@ impl HttpConfig {
     }
 }
 
+/// A checked endpoint ([`HttpConfig::endpoint`]), parsed once: each request's URL is the endpoint with
+/// the wire form's path and query set on a copy, so the endpoint's scheme and host are not parsed again
+/// for every request.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    url: Url,
+    /// The endpoint's own path without a trailing `/` (usually empty): the wire path goes after it.
+    path: String,
+    /// The endpoint's length as written, without a trailing `/`.
+    len: usize,
+}
+
+impl Endpoint {
+    /// The endpoint `base`, as [`HttpConfig::endpoint`] returns it.
+    pub fn new(base: &str) -> Result<Self, Error> {
+        let url = Url::parse(base).map_err(|e| Error::Config(format!("endpoint `{base}` is not a URL: {e}")))?;
+        Ok(Self {
+            path: url.path().trim_end_matches('/').to_string(),
+            len: base.trim_end_matches('/').len(),
+            url,
+        })
+    }
+
+    /// The length of the URL [`Endpoint::join`] makes, before making it.
+    pub fn url_len(&self, path: &str, query: &str) -> usize {
+        self.len + path.len() + if query.is_empty() { 0 } else { 1 + query.len() }
+    }
+
+    /// The endpoint followed by `path` (starting with `/`, each parameter already encoded as one
+    /// segment) and `query` (percent-encoded, without `?`; empty for none): the URL
+    /// `Url::parse(endpoint + path + "?" + query)` gives.
+    pub fn join(&self, path: &str, query: &str) -> Url {
+        let mut url = self.url.clone();
+        if self.path.is_empty() {
+            url.set_path(path);
+        } else {
+            url.set_path(&format!("{}{path}", self.path));
+        }
+        url.set_query((!query.is_empty()).then_some(query));
+        url
+    }
+}
+
 /// Whether an endpoint bypasses the environment's proxies: plain `http`, or a loopback host.
 fn goes_direct(endpoint: &str) -> bool {
     Url::parse(endpoint).map_or(true, |url| {
@@ -440,7 +483,7 @@ impl http_body::Body for CappedBody {
 /// Records a reply's status and request id header on the call span.
 fn record_reply(span: &tracing::Span, status: StatusCode, headers: &HeaderMap) {
     span.record("status", status.as_u16());
-    if let Some(id) = header_str(headers, "x-request-id").or_else(|| header_str(headers, "x-acs-request-id")) {
+    if let Some(id) = request_id_header(headers) {
         span.record("request_id", id);
     }
 }
@@ -491,9 +534,7 @@ pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, diale
             message: "success status not declared by the spec".into(),
         });
     }
-    let header_request_id = header_str(resp.headers(), "x-request-id")
-        .or_else(|| header_str(resp.headers(), "x-acs-request-id"))
-        .map(str::to_string);
+    let header_request_id = request_id_header(resp.headers()).map(str::to_string);
     let body = resp.bytes().await.map_err(|e| {
         let e = e.without_url();
         if let Some(big) = find_source::<ReplyTooLarge>(&e) {
@@ -606,6 +647,17 @@ pub fn host_header(url: &Url) -> String {
     out
 }
 
+static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+static X_ACS_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-acs-request-id");
+
+/// The request id a reply's headers carry: Huawei's `X-Request-Id` or Alibaba's `x-acs-request-id`.
+fn request_id_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(&X_REQUEST_ID)
+        .or_else(|| headers.get(&X_ACS_REQUEST_ID))
+        .and_then(|v| v.to_str().ok())
+}
+
 /// The header value as text, if it is text.
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -644,6 +696,39 @@ mod tests {
     fn poll(body: &mut CappedBody) -> Poll<Option<Result<http_body::Frame<Bytes>, String>>> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         http_body::Body::poll_frame(Pin::new(body), &mut cx).map(|f| f.map(|r| r.map_err(|e| e.to_string())))
+    }
+
+    #[test]
+    fn an_endpoint_joined_with_a_path_and_query_is_the_url_parsing_them_together_gives() {
+        let paths = [
+            "/",
+            "/v3/054e/instances/da30in01/process",
+            "/v3/p/nodes/a%2Fb%3F%23/session",
+            "/v3/p/x/%2E%2E/y",
+            "/a/./b/../c",
+            "/caf%C3%A9/é",
+        ];
+        let queries = ["", "Action=X&Ids=%5B1%2C2%5D", "a=%20b&c=d%26e", "q=é&r=a b"];
+        for base in [
+            "http://127.0.0.1:8080",
+            "https://das.cn-shanghai.aliyuncs.com/",
+            "https://h.example/prefix",
+        ] {
+            let endpoint = Endpoint::new(base).unwrap();
+            let trimmed = base.trim_end_matches('/');
+            for path in paths {
+                for query in queries {
+                    let whole = if query.is_empty() {
+                        format!("{trimmed}{path}")
+                    } else {
+                        format!("{trimmed}{path}?{query}")
+                    };
+                    let joined = endpoint.join(path, query);
+                    assert_eq!(joined.as_str(), Url::parse(&whole).unwrap().as_str(), "{whole}");
+                    assert_eq!(endpoint.url_len(path, query), whole.len(), "{whole}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use dbops_core::encode::MAX_URL_BYTES;
 use dbops_core::http::{
-    Dialect, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
+    Dialect, Endpoint, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
 };
 use dbops_core::meta::{Operation, Service};
 use dbops_core::signing::SigningKey;
@@ -17,7 +17,6 @@ use dbops_core::wire::{Reply, WireRequest};
 use dbops_core::{Error, PreparedRequest, SecretString, ServiceError, Violation};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use url::Url;
 
 use crate::credentials::{Auth, Credentials};
 use crate::signer::{self, SignableRequest};
@@ -45,8 +44,8 @@ pub struct Runtime(Arc<Inner>);
 struct Inner {
     service: &'static Service,
     client: reqwest::Client,
-    /// The endpoint, without a trailing `/`.
-    base: String,
+    /// The endpoint, parsed once.
+    endpoint: Endpoint,
     /// The endpoint's host, for the call span.
     host: String,
     credentials: Credentials,
@@ -71,7 +70,7 @@ impl Runtime {
             service,
             client,
             host: endpoint_host(&base),
-            base,
+            endpoint: Endpoint::new(&base)?,
             credentials,
             project_header,
             transport: http.transport(),
@@ -121,24 +120,15 @@ impl Runtime {
     /// `Content-Type` for a JSON body, `X-Project-Id` and `Accept`.
     fn request(&self, op: &Operation, wire: &WireRequest, body: Option<&Bytes>) -> Result<reqwest::Request, Error> {
         let inner = &*self.0;
-        let mut url = String::with_capacity(inner.base.len() + wire.path.len() + wire.query.len() + 1);
-        url.push_str(&inner.base);
-        url.push_str(&wire.path);
-        if !wire.query.is_empty() {
-            url.push('?');
-            url.push_str(&wire.query);
-        }
-        if url.len() > MAX_URL_BYTES {
+        let len = inner.endpoint.url_len(&wire.path, &wire.query);
+        if len > MAX_URL_BYTES {
             return Err(Violation::new(
                 "request",
-                format!(
-                    "would need a URL of {} bytes, over the limit of {MAX_URL_BYTES}",
-                    url.len()
-                ),
+                format!("would need a URL of {len} bytes, over the limit of {MAX_URL_BYTES}"),
             )
             .into());
         }
-        let url = Url::parse(&url).map_err(|e| Error::Config(format!("the request URL does not parse: {e}")))?;
+        let url = inner.endpoint.join(&wire.path, &wire.query);
         let method = reqwest::Method::from_bytes(op.method.as_bytes())
             .map_err(|_| Error::Config(format!("`{}` is not an HTTP method", op.method)))?;
         let mut request = reqwest::Request::new(method, url);
