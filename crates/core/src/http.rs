@@ -1,14 +1,12 @@
 //! The send loop shared by the providers: sign each attempt afresh, send, classify the reply, back off,
 //! retry within the policy. Also the client configuration and the reading of replies.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
@@ -259,16 +257,16 @@ pub trait Dialect: Sync {
 ///
 /// Each attempt first takes one of the client's in-flight places, waiting (until the deadline) while all
 /// are taken; a success reply keeps its place until its body is read or dropped, and its body is cut off
-/// past the reply cap ([`Error::ReplyTooLarge`] from [`read_reply`]). Non-success replies come back
-/// buffered (at most [`MAX_ERROR_REPLY_BYTES`]) and without their URL; transport errors come back without
-/// their URL, so neither can leak a secret carried in the query.
+/// past the reply cap ([`Error::ReplyTooLarge`], see [`HttpReply`]). Non-success replies come back
+/// buffered (at most [`MAX_ERROR_REPLY_BYTES`]); transport errors come back without their URL, so that
+/// they cannot leak a secret carried in the query.
 pub async fn send<B, S>(
     client: &reqwest::Client,
     transport: &Transport,
     dialect: &dyn Dialect,
     mut build: B,
     mut sign: S,
-) -> Result<reqwest::Response, Error>
+) -> Result<HttpReply, Error>
 where
     B: FnMut() -> Result<reqwest::Request, Error>,
     S: FnMut(&mut reqwest::Request),
@@ -312,13 +310,12 @@ where
             }
             Ok(resp) if resp.status().is_success() => {
                 record_reply(&span, resp.status(), resp.headers());
-                return Ok(capped(resp, transport.max_reply_bytes, permit));
+                return Ok(HttpReply::streaming(resp, transport.max_reply_bytes, permit));
             }
             Ok(mut resp) => {
                 let status = resp.status();
                 record_reply(&span, status, resp.headers());
                 let headers = std::mem::take(resp.headers_mut());
-                let url = resp.url().clone();
                 let body = read_error_body(resp).await.map_err(Error::transport)?;
                 drop(permit);
                 let throttled = dialect.is_throttling(status, &body);
@@ -331,7 +328,7 @@ where
                 let retry = !last && wait_ok && (throttled || (policy.retry_server_errors && status.is_server_error()));
                 tracing::debug!(attempt, status = status.as_u16(), throttled, retry, "error reply");
                 if !retry {
-                    return Ok(rebuild(status, headers, body, url));
+                    return Ok(HttpReply::buffered(status, headers, body));
                 }
                 tokio::time::sleep(wait).await;
             }
@@ -343,6 +340,113 @@ where
 /// Whether a wait of `wait` ends before `deadline`.
 fn fits(deadline: Instant, wait: Duration) -> bool {
     Instant::now() + wait < deadline
+}
+
+/// A reply as [`send`] returns it: its status and headers, and its body still to be read.
+///
+/// A success reply's body is read at most the client's reply cap far: a declared length past the cap
+/// fails before anything is read, a longer body as soon as it passes the cap, both with
+/// [`Error::ReplyTooLarge`]. The reply holds its call's in-flight place until its body ends (or fails)
+/// or the reply is dropped. An error reply comes already read (at most [`MAX_ERROR_REPLY_BYTES`]).
+#[derive(Debug)]
+pub struct HttpReply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: ReplyBody,
+    permit: Option<OwnedSemaphorePermit>,
+    /// Bytes that may still be read.
+    left: usize,
+    limit: usize,
+}
+
+#[derive(Debug)]
+enum ReplyBody {
+    Streaming(reqwest::Response),
+    Buffered(Bytes),
+    Done,
+}
+
+impl HttpReply {
+    fn streaming(mut resp: reqwest::Response, limit: usize, permit: Option<OwnedSemaphorePermit>) -> Self {
+        Self {
+            status: resp.status(),
+            headers: std::mem::take(resp.headers_mut()),
+            body: ReplyBody::Streaming(resp),
+            permit,
+            left: limit,
+            limit,
+        }
+    }
+
+    fn buffered(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        Self {
+            status,
+            headers,
+            left: body.len(),
+            limit: body.len(),
+            body: ReplyBody::Buffered(body),
+            permit: None,
+        }
+    }
+
+    /// The reply's HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reply's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The next piece of the body; `None` at its end, which frees the reply's in-flight place (as does
+    /// an error). A body past the reply cap is [`Error::ReplyTooLarge`], a timeout [`Error::Timeout`],
+    /// any other failure to read it [`Error::Decode`].
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        let status = self.status.as_u16();
+        let too_large = Error::ReplyTooLarge {
+            status,
+            limit: self.limit,
+        };
+        let result = match &mut self.body {
+            ReplyBody::Done => Ok(None),
+            ReplyBody::Buffered(bytes) => Ok(Some(std::mem::take(bytes))),
+            ReplyBody::Streaming(resp) if resp.content_length().is_some_and(|n| n > self.left as u64) => Err(too_large),
+            ReplyBody::Streaming(resp) => match resp.chunk().await {
+                Ok(Some(chunk)) if chunk.len() > self.left => Err(too_large),
+                Ok(Some(chunk)) => {
+                    self.left -= chunk.len();
+                    return Ok(Some(chunk));
+                }
+                Ok(None) => Ok(None),
+                Err(e) if e.is_timeout() => Err(Error::Timeout),
+                Err(e) => Err(Error::Decode {
+                    status: Some(status),
+                    message: format!("cannot read the body: {}", e.without_url()),
+                }),
+            },
+        };
+        self.body = ReplyBody::Done;
+        self.permit = None;
+        result
+    }
+
+    /// The whole body (see [`HttpReply::chunk`]); a body that arrives in one piece is not copied.
+    pub async fn body(&mut self) -> Result<Bytes, Error> {
+        let Some(first) = self.chunk().await? else {
+            return Ok(Bytes::new());
+        };
+        let Some(second) = self.chunk().await? else {
+            return Ok(first);
+        };
+        // The pieces are kept as they arrive and joined once at the end, so that a body growing past
+        // the cap never costs more than the cap (a growing buffer would reserve up to twice as much).
+        let mut pieces = vec![first, second];
+        while let Some(chunk) = self.chunk().await? {
+            pieces.push(chunk);
+        }
+        Ok(Bytes::from(pieces.concat()))
+    }
 }
 
 /// An error reply's body, at most [`MAX_ERROR_REPLY_BYTES`]; empty when it is longer (it is then not
@@ -359,125 +463,6 @@ async fn read_error_body(mut resp: reqwest::Response) -> reqwest::Result<Bytes> 
         body.extend_from_slice(&chunk);
     }
     Ok(Bytes::from(body))
-}
-
-/// The reply with its body cut off past `limit` bytes, holding `permit` until the body ends or is
-/// dropped.
-fn capped(resp: reqwest::Response, limit: usize, permit: Option<OwnedSemaphorePermit>) -> reqwest::Response {
-    let url = resp.url().clone();
-    let resp: http::Response<reqwest::Body> = resp.into();
-    let (parts, body) = resp.into_parts();
-    let body = CappedBody {
-        inner: body,
-        left: limit,
-        limit,
-        status: parts.status.as_u16(),
-        permit,
-        done: false,
-    };
-    to_reqwest(parts, reqwest::Body::wrap(body), url)
-}
-
-/// A `reqwest::Response` from its parts, with its URL kept. (Without one, reqwest parses a placeholder
-/// URL for each response, which costs more than the rest of this conversion.)
-fn to_reqwest(mut parts: http::response::Parts, body: reqwest::Body, url: Url) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt;
-    if let Ok(tagged) = http::Response::builder().url(url).body(()) {
-        parts.extensions.extend(tagged.into_parts().0.extensions);
-    }
-    reqwest::Response::from(http::Response::from_parts(parts, body))
-}
-
-/// A reply body read at most `limit` bytes far; it releases its in-flight place when it ends.
-struct CappedBody {
-    inner: reqwest::Body,
-    left: usize,
-    limit: usize,
-    status: u16,
-    permit: Option<OwnedSemaphorePermit>,
-    done: bool,
-}
-
-/// The error a [`CappedBody`] ends with past its limit; [`read_reply`] turns it into
-/// [`Error::ReplyTooLarge`].
-#[derive(Debug)]
-struct ReplyTooLarge {
-    status: u16,
-    limit: usize,
-}
-
-impl std::fmt::Display for ReplyTooLarge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the reply is larger than {} bytes", self.limit)
-    }
-}
-
-impl std::error::Error for ReplyTooLarge {}
-
-impl CappedBody {
-    fn end(&mut self) {
-        self.done = true;
-        self.permit = None;
-    }
-}
-
-impl http_body::Body for CappedBody {
-    type Data = Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        let too_large = || {
-            Box::new(ReplyTooLarge {
-                status: this.status,
-                limit: this.limit,
-            })
-        };
-        // A declared length past the limit fails before anything is read.
-        if http_body::Body::size_hint(&this.inner).lower() > this.left as u64 {
-            let e = too_large();
-            this.end();
-            return Poll::Ready(Some(Err(e)));
-        }
-        let frame = match std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
-            None => {
-                this.end();
-                return Poll::Ready(None);
-            }
-            Some(Err(e)) => {
-                this.end();
-                return Poll::Ready(Some(Err(e.into())));
-            }
-            Some(Ok(frame)) => frame,
-        };
-        if let Some(data) = frame.data_ref() {
-            if data.len() > this.left {
-                let e = too_large();
-                this.end();
-                return Poll::Ready(Some(Err(e)));
-            }
-            this.left -= data.len();
-        }
-        Poll::Ready(Some(Ok(frame)))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.done || self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        if self.done {
-            http_body::SizeHint::with_exact(0)
-        } else {
-            http_body::Body::size_hint(&self.inner)
-        }
-    }
 }
 
 /// Records a reply's status and request id header on the call span.
@@ -506,25 +491,17 @@ fn describe(e: &reqwest::Error) -> String {
     s
 }
 
-fn rebuild(status: StatusCode, headers: HeaderMap, body: Bytes, url: Url) -> reqwest::Response {
-    let (mut parts, ()) = http::Response::new(()).into_parts();
-    parts.status = status;
-    parts.headers = headers;
-    to_reqwest(parts, reqwest::Body::from(body), url)
-}
-
 /// Reads a reply into the operation's typed output `O`, or the error it stands for: an error reply
 /// read with the provider's dialect, a redirect (never followed), a success status the spec does not
 /// declare, a body past the reply cap, a malformed body, or a success reply whose body reports failure.
-pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, dialect: &dyn Dialect) -> Result<O, Error> {
-    let status = resp.status();
+pub async fn read_reply<O: Reply>(mut reply: HttpReply, op: &Operation, dialect: &dyn Dialect) -> Result<O, Error> {
+    let status = reply.status();
     if !status.is_success() {
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(Error::transport)?;
-        let mut e = dialect.service_error(status, &headers, &body);
+        let body = reply.body().await?;
+        let mut e = dialect.service_error(status, reply.headers(), &body);
         if status.is_redirection() {
             e.code = None;
-            e.message = Some(redirect_message(&headers));
+            e.message = Some(redirect_message(reply.headers()));
         }
         return Err(Error::Service(Box::new(e.clipped())));
     }
@@ -534,23 +511,7 @@ pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, diale
             message: "success status not declared by the spec".into(),
         });
     }
-    let header_request_id = request_id_header(resp.headers()).map(str::to_string);
-    let body = resp.bytes().await.map_err(|e| {
-        let e = e.without_url();
-        if let Some(big) = find_source::<ReplyTooLarge>(&e) {
-            Error::ReplyTooLarge {
-                status: big.status,
-                limit: big.limit,
-            }
-        } else if e.is_timeout() {
-            Error::Timeout
-        } else {
-            Error::Decode {
-                status: Some(status.as_u16()),
-                message: format!("cannot read the body: {e}"),
-            }
-        }
-    })?;
+    let body = reply.body().await?;
     let out = O::decode(&body)
         .map_err(|e| Error::Decode {
             status: Some(status.as_u16()),
@@ -560,7 +521,7 @@ pub async fn read_reply<O: Reply>(resp: reqwest::Response, op: &Operation, diale
                 format!("malformed JSON: {e}")
             },
         })?
-        .with_header_request_id(header_request_id.as_deref());
+        .with_header_request_id(request_id_header(reply.headers()));
     if let Some(id) = out.request_id() {
         tracing::Span::current().record("request_id", id);
     }
@@ -583,18 +544,6 @@ fn redirect_message(headers: &HeaderMap) -> String {
         Some(Err(_)) => "a path of the endpoint".to_string(),
     };
     format!("redirect to {target} not followed: requests and their credentials go to the configured endpoint only")
-}
-
-/// The first error of type `T` in `e`'s source chain.
-fn find_source<'e, T: std::error::Error + 'static>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e T> {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if let Some(t) = err.downcast_ref::<T>() {
-            return Some(t);
-        }
-        cur = err.source();
-    }
-    None
 }
 
 /// Runs a call in its span and logs its outcome (at `info`, never a secret). The call's total timeout is
@@ -647,8 +596,8 @@ pub fn host_header(url: &Url) -> String {
     out
 }
 
-static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
-static X_ACS_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-acs-request-id");
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static X_ACS_REQUEST_ID: HeaderName = HeaderName::from_static("x-acs-request-id");
 
 /// The request id a reply's headers carry: Huawei's `X-Request-Id` or Alibaba's `x-acs-request-id`.
 fn request_id_header(headers: &HeaderMap) -> Option<&str> {
@@ -680,23 +629,10 @@ pub fn call_span(provider: &str, service: &str, operation: &str, host: &str) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
     use super::*;
-
-    fn capped_body(bytes: &'static [u8], limit: usize) -> CappedBody {
-        CappedBody {
-            inner: reqwest::Body::from(bytes),
-            left: limit,
-            limit,
-            status: 200,
-            permit: Some(Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap()),
-            done: false,
-        }
-    }
-
-    fn poll(body: &mut CappedBody) -> Poll<Option<Result<http_body::Frame<Bytes>, String>>> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        http_body::Body::poll_frame(Pin::new(body), &mut cx).map(|f| f.map(|r| r.map_err(|e| e.to_string())))
-    }
 
     #[test]
     fn an_endpoint_joined_with_a_path_and_query_is_the_url_parsing_them_together_gives() {
@@ -731,32 +667,85 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_capped_body_passes_its_bytes_length_and_end_through_and_frees_its_place_at_the_end() {
-        use http_body::Body as _;
-        let mut body = capped_body(b"abc", 3);
-        assert!(!body.is_end_stream());
-        assert_eq!(body.size_hint().exact(), Some(3));
-        let Poll::Ready(Some(Ok(frame))) = poll(&mut body) else {
-            panic!("a data frame")
-        };
-        assert_eq!(frame.into_data().unwrap(), &b"abc"[..]);
-        assert!(body.permit.is_some());
-        assert!(matches!(poll(&mut body), Poll::Ready(None)));
-        assert!(body.permit.is_none(), "the place is freed when the body ends");
-        assert!(body.is_end_stream());
-        assert_eq!(body.size_hint().exact(), Some(0));
-        assert!(matches!(poll(&mut body), Poll::Ready(None)));
+    /// A body in two pieces without a declared length, as a chunked reply arrives.
+    struct Pieces(Vec<Bytes>);
 
-        let empty = capped_body(b"", 3);
-        assert!(empty.is_end_stream());
+    impl http_body::Body for Pieces {
+        type Data = Bytes;
+        type Error = std::io::Error;
 
-        let mut over = capped_body(b"abcd", 3);
-        let Poll::Ready(Some(Err(e))) = poll(&mut over) else {
-            panic!("an error")
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(self.0.pop().map(|b| Ok(http_body::Frame::data(b))))
+        }
+    }
+
+    /// A success reply of `body` (its length declared or not) under a cap of `limit`, holding the one
+    /// place of the returned semaphore.
+    fn reply(body: &'static [u8], declared: bool, limit: usize) -> (HttpReply, Arc<Semaphore>) {
+        let body = if declared {
+            reqwest::Body::from(body)
+        } else {
+            let (a, b) = body.split_at(body.len() / 2);
+            reqwest::Body::wrap(Pieces(vec![Bytes::from_static(b), Bytes::from_static(a)]))
         };
-        assert_eq!(e, "the reply is larger than 3 bytes");
-        assert!(over.permit.is_none());
-        assert!(matches!(poll(&mut over), Poll::Ready(None)));
+        let places = Arc::new(Semaphore::new(1));
+        let permit = places.clone().try_acquire_owned().unwrap();
+        let resp = reqwest::Response::from(http::Response::new(body));
+        (HttpReply::streaming(resp, limit, Some(permit)), places)
+    }
+
+    #[tokio::test]
+    async fn a_reply_body_is_read_whole_within_its_cap_and_frees_its_place_at_its_end() {
+        for declared in [true, false] {
+            let (mut r, places) = reply(b"abcdef", declared, 6);
+            assert_eq!(places.available_permits(), 0);
+            let first = r.chunk().await.unwrap().unwrap();
+            assert_eq!(places.available_permits(), 0, "the place is held until the body ends");
+            let rest = if declared {
+                Bytes::new()
+            } else {
+                r.chunk().await.unwrap().unwrap()
+            };
+            assert_eq!([&first[..], &rest[..]].concat(), b"abcdef");
+            assert!(r.chunk().await.unwrap().is_none());
+            assert_eq!(places.available_permits(), 1, "declared: {declared}");
+            assert!(r.chunk().await.unwrap().is_none());
+
+            let (mut r, places) = reply(b"abcdef", declared, 6);
+            assert_eq!(&r.body().await.unwrap()[..], b"abcdef");
+            assert_eq!(places.available_permits(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reply_body_past_its_cap_fails_and_frees_its_place() {
+        // Declared: refused before anything is read. Not declared: as soon as a piece passes the cap.
+        for declared in [true, false] {
+            let (mut r, places) = reply(b"abcdef", declared, 5);
+            let e = r.body().await.unwrap_err();
+            assert!(matches!(e, Error::ReplyTooLarge { status: 200, limit: 5 }), "{e:?}");
+            assert_eq!(places.available_permits(), 1);
+            assert!(r.chunk().await.unwrap().is_none());
+        }
+        // Two pieces of 3 under a cap of 4: the first is handed out, the second fails.
+        let (mut r, _) = reply(b"abcdef", false, 4);
+        assert_eq!(&r.chunk().await.unwrap().unwrap()[..], b"abc");
+        assert!(matches!(r.chunk().await, Err(Error::ReplyTooLarge { .. })));
+    }
+
+    #[tokio::test]
+    async fn an_error_reply_comes_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", "r-1".parse().unwrap());
+        let mut r = HttpReply::buffered(StatusCode::BAD_REQUEST, headers, Bytes::from_static(b"{}"));
+        assert_eq!(
+            (r.status(), request_id_header(r.headers())),
+            (StatusCode::BAD_REQUEST, Some("r-1"))
+        );
+        assert_eq!(&r.body().await.unwrap()[..], b"{}");
+        assert!(r.chunk().await.unwrap().is_none());
     }
 }
