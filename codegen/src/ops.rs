@@ -407,13 +407,21 @@ fn query_fn(style: ApiStyle, params: &[&Param]) -> TokenStream {
     if style == ApiStyle::AcsRpc {
         params.sort_by(|a, b| a.wire.cmp(&b.wire));
     }
+    if params.is_empty() {
+        return quote! {
+            /// The query string this input is sent with: none.
+            #[doc(hidden)]
+            pub fn wire_query(&self) -> ::std::string::String {
+                ::std::string::String::new()
+            }
+        };
+    }
     let stmts = params.iter().map(|p| query_stmt(p));
     quote! {
         /// The query string this input is sent with (percent-encoded, without `?`), secrets in clear:
         /// for the runtime and the mock helpers, not for display.
         #[doc(hidden)]
         pub fn wire_query(&self) -> ::std::string::String {
-            #[allow(unused_mut)]
             let mut query = dbops_core::wire::Query::with_capacity(256);
             #(#stmts)*
             query.finish()

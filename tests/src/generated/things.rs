@@ -571,7 +571,6 @@ impl ListThingsInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         if let ::std::option::Option::Some(v) = self.offset {
             query.int("offset", v);
@@ -806,13 +805,10 @@ impl CreateThingInput {
         )?;
         ::std::result::Result::Ok(())
     }
-    /// The query string this input is sent with (percent-encoded, without `?`), secrets in clear:
-    /// for the runtime and the mock helpers, not for display.
+    /// The query string this input is sent with: none.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
-        let mut query = dbops_core::wire::Query::with_capacity(256);
-        query.finish()
+        ::std::string::String::new()
     }
     /// The checked input in its wire form.
     fn wire(

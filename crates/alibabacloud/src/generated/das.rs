@@ -3870,7 +3870,6 @@ impl CreateKillInstanceSessionTaskInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         query.str("DbUser", self.db_user.as_deref().unwrap_or_default());
         query
@@ -4116,7 +4115,6 @@ impl CreateKillInstanceSessionTaskWithMaintainUserInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         if !self.ignored_users.is_empty() {
             query.json("IgnoredUsers", &self.ignored_users);
@@ -4299,7 +4297,6 @@ impl GetKillInstanceSessionTaskResultInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         query.str("InstanceId", self.instance_id.as_deref().unwrap_or_default());
         if let ::std::option::Option::Some(v) = self
@@ -4485,7 +4482,6 @@ impl GetMySQLAllSessionAsyncInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         query.str("InstanceId", self.instance_id.as_deref().unwrap_or_default());
         if let ::std::option::Option::Some(v) = self
@@ -4668,7 +4664,6 @@ impl GetRedisAllSessionInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         if let ::std::option::Option::Some(v) = self
             .console_context
@@ -4793,7 +4788,6 @@ impl KillInstanceAllSessionInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         if let ::std::option::Option::Some(v) = self
             .console_context

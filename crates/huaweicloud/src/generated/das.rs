@@ -1538,7 +1538,6 @@ impl ListDbUsersInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         if let ::std::option::Option::Some(v) = self.offset {
             query.int("offset", v);
@@ -1836,13 +1835,10 @@ impl RegisterDbUserInput {
         )?;
         ::std::result::Result::Ok(())
     }
-    /// The query string this input is sent with (percent-encoded, without `?`), secrets in clear:
-    /// for the runtime and the mock helpers, not for display.
+    /// The query string this input is sent with: none.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
-        let mut query = dbops_core::wire::Query::with_capacity(256);
-        query.finish()
+        ::std::string::String::new()
     }
     /// The checked input in its wire form.
     fn wire(
@@ -2118,13 +2114,10 @@ impl DeleteProcessInput {
         )?;
         ::std::result::Result::Ok(())
     }
-    /// The query string this input is sent with (percent-encoded, without `?`), secrets in clear:
-    /// for the runtime and the mock helpers, not for display.
+    /// The query string this input is sent with: none.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
-        let mut query = dbops_core::wire::Query::with_capacity(256);
-        query.finish()
+        ::std::string::String::new()
     }
     /// The checked input in its wire form.
     fn wire(
@@ -2422,7 +2415,6 @@ impl ListProcessesInput {
     /// for the runtime and the mock helpers, not for display.
     #[doc(hidden)]
     pub fn wire_query(&self) -> ::std::string::String {
-        #[allow(unused_mut)]
         let mut query = dbops_core::wire::Query::with_capacity(256);
         query.str("db_user_id", self.db_user_id.as_deref().unwrap_or_default());
         if let ::std::option::Option::Some(v) = self
