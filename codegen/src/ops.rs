@@ -460,7 +460,7 @@ fn path_stmts(spec: &Spec, op: &OpModel) -> Result<TokenStream, SpecError> {
         } else {
             wire_value(p)
         };
-        stmts.push(quote!(path.push_str(&dbops_core::encode::path_param(#name, #value)?);));
+        stmts.push(quote!(dbops_core::encode::push_path_param(&mut path, #name, #value)?;));
         capacity += 32;
         rest = &rest[close + 1..];
     }

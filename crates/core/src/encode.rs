@@ -61,8 +61,16 @@ pub fn check_path_segment(name: &str, value: &str) -> Result<(), crate::Violatio
 /// A path parameter checked by [`check_path_segment`] and encoded by [`path_segment`]: what the
 /// generated clients put into their URLs.
 pub fn path_param(name: &str, value: &str) -> Result<String, crate::Violation> {
+    let mut out = String::with_capacity(value.len());
+    push_path_param(&mut out, name, value)?;
+    Ok(out)
+}
+
+/// Appends the path parameter `name` to `path` as [`path_param`] makes it.
+pub fn push_path_param(path: &mut String, name: &str, value: &str) -> Result<(), crate::Violation> {
     check_path_segment(name, value)?;
-    Ok(path_segment(value))
+    encode_into(path, value);
+    Ok(())
 }
 
 /// The length of `s` once encoded by [`encode_into`].

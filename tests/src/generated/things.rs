@@ -603,16 +603,17 @@ impl ListThingsInput {
         )?;
         let mut path = ::std::string::String::with_capacity(106usize);
         path.push_str("/v2/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/shelves/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "shelf_id",
-                self.shelf_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "shelf_id",
+            self.shelf_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/things");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();
@@ -826,16 +827,17 @@ impl CreateThingInput {
         )?;
         let mut path = ::std::string::String::with_capacity(106usize);
         path.push_str("/v2/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/shelves/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "shelf_id",
-                self.shelf_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "shelf_id",
+            self.shelf_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/things");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();

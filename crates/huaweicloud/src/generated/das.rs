@@ -1577,16 +1577,17 @@ impl ListDbUsersInput {
         )?;
         let mut path = ::std::string::String::with_capacity(113usize);
         path.push_str("/v3/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/instances/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "instance_id",
-                self.instance_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "instance_id",
+            self.instance_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/db-users");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();
@@ -1856,16 +1857,17 @@ impl RegisterDbUserInput {
         )?;
         let mut path = ::std::string::String::with_capacity(113usize);
         path.push_str("/v3/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/instances/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "instance_id",
-                self.instance_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "instance_id",
+            self.instance_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/db-users");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();
@@ -2135,16 +2137,17 @@ impl DeleteProcessInput {
         )?;
         let mut path = ::std::string::String::with_capacity(112usize);
         path.push_str("/v3/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/instances/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "instance_id",
-                self.instance_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "instance_id",
+            self.instance_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/process");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();
@@ -2462,16 +2465,17 @@ impl ListProcessesInput {
         )?;
         let mut path = ::std::string::String::with_capacity(114usize);
         path.push_str("/v3/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/instances/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "instance_id",
-                self.instance_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "instance_id",
+            self.instance_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/processes");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();

@@ -824,16 +824,17 @@ impl DeleteSessionInput {
         )?;
         let mut path = ::std::string::String::with_capacity(104usize);
         path.push_str("/v3/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/nodes/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "node_id",
-                self.node_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "node_id",
+            self.node_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/session");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();
@@ -1065,16 +1066,17 @@ impl ListSessionsInput {
         )?;
         let mut path = ::std::string::String::with_capacity(105usize);
         path.push_str("/v3/");
-        path.push_str(
-            &dbops_core::encode::path_param("project_id", credential_project_id)?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "project_id",
+            credential_project_id,
+        )?;
         path.push_str("/nodes/");
-        path.push_str(
-            &dbops_core::encode::path_param(
-                "node_id",
-                self.node_id.as_deref().unwrap_or_default(),
-            )?,
-        );
+        dbops_core::encode::push_path_param(
+            &mut path,
+            "node_id",
+            self.node_id.as_deref().unwrap_or_default(),
+        )?;
         path.push_str("/sessions");
         #[allow(unused_mut)]
         let mut headers = ::std::vec::Vec::new();
