@@ -559,7 +559,7 @@ fn header_stmt(p: &Param) -> TokenStream {
 }
 
 /// `wire`: the checked input in its wire form.
-fn wire_fn(spec: &Spec, op: &OpModel, patterns: &mut Vec<(syn::Ident, String)>) -> Result<TokenStream, SpecError> {
+fn wire_fn(spec: &Spec, op: &OpModel) -> Result<TokenStream, SpecError> {
     let query_params: Vec<&Param> = op.params.iter().filter(|p| p.loc == Loc::Query).collect();
     let query_fn = query_fn(spec.style, &query_params);
     let body = match spec.style {
@@ -593,20 +593,10 @@ fn wire_fn(spec: &Spec, op: &OpModel, patterns: &mut Vec<(syn::Ident, String)>) 
                         "`x-from-credentials` is supported on path parameters only",
                     ));
                 }
+                // Its rules were checked once, when the client was built (`credential_checks`).
                 let v = format_ident!("credential_{}", p.rust);
-                let base = |n: usize| pattern_ident(op, p, n);
-                let wire = &p.wire;
-                let checks = rule_checks(
-                    &p.rules,
-                    &quote!(#v),
-                    p.kind,
-                    &|r: TokenStream| quote!(dbops_core::check::field(#wire, #r)),
-                    patterns,
-                    &base,
-                );
                 credentials.push(quote! {
                     let #v = runtime.credential(#name)?;
-                    #(#checks)*
                 });
             }
             let path = path_stmts(spec, op)?;
@@ -677,7 +667,7 @@ fn operation_tokens(spec: &Spec, op: &OpModel, client: &syn::Ident) -> Result<(T
     let builder_setters = callable.iter().map(|p| builder_setter(p));
     let mut patterns = Vec::new();
     let check = check_fn(op, &mut patterns);
-    let wire = wire_fn(spec, op, &mut patterns)?;
+    let wire = wire_fn(spec, op)?;
     let pattern_statics = patterns
         .iter()
         .map(|(id, p)| quote!(static #id: dbops_core::check::Pattern = dbops_core::check::Pattern::new(#p);));
@@ -986,6 +976,7 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
         items.push(i);
         methods.push(m);
     }
+    let (credential_checks, credential_patterns) = credential_checks(ops);
     let mut replies = Vec::new();
     let mut seen = Vec::new();
     for op in ops {
@@ -1047,12 +1038,13 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
         }
 
         impl #client {
-            /// A client with these settings. Fails, before anything is sent, on unusable credentials,
-            /// an unknown region, a malformed endpoint and plain http unless allowed.
+            /// A client with these settings. Fails, before anything is sent, on unusable credentials
+            /// (among them a value the operations take from the credentials that breaks the spec's
+            /// rules for it), an unknown region, a malformed endpoint and plain http unless allowed.
             pub fn new(config: __ClientConfig) -> ::std::result::Result<Self, dbops_core::Error> {
-                ::std::result::Result::Ok(Self {
-                    runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
-                })
+                let runtime = __Runtime::new(config, &meta::SERVICE_INFO)?;
+                #credential_checks
+                ::std::result::Result::Ok(Self { runtime })
             }
 
             #from_env
@@ -1060,8 +1052,59 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
             #(#methods)*
         }
 
+        #(#credential_patterns)*
+
         #(#items)*
 
         #(#replies)*
     })
+}
+
+/// The checks `new` makes of the values operations take from the credentials (`x-from-credentials`):
+/// every rule any operation's spec gives them, once per client rather than on every call, an unusable
+/// value refused as a configuration error naming the credential and the rule. Also the pattern statics
+/// those checks use.
+fn credential_checks(ops: &[OpModel]) -> (TokenStream, Vec<TokenStream>) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut patterns = Vec::new();
+    let mut checks = Vec::new();
+    for op in ops {
+        for p in &op.params {
+            let Some(name) = &p.credential else { continue };
+            let key = (name.clone(), format!("{:?}", p.rules));
+            if p.rules.is_empty() || seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let wire = &p.wire;
+            let base = |n: usize| format_ident!("CREDENTIAL_{}_PATTERN_{}", name.to_uppercase(), n);
+            let rules = rule_checks(
+                &p.rules,
+                &quote!(v),
+                p.kind,
+                &|r: TokenStream| quote!(dbops_core::check::field(#wire, #r)),
+                &mut patterns,
+                &base,
+            );
+            checks.push(quote! {
+                let v = runtime.credential(#name)?;
+                let checked = (|| -> ::std::result::Result<(), dbops_core::Violation> {
+                    #(#rules)*
+                    ::std::result::Result::Ok(())
+                })();
+                if let ::std::result::Result::Err(e) = checked {
+                    return ::std::result::Result::Err(dbops_core::Error::Config(format!(
+                        "the credentials' `{}` {}",
+                        e.field(),
+                        e.rule()
+                    )));
+                }
+            });
+        }
+    }
+    let statics = patterns
+        .iter()
+        .map(|(id, p)| quote!(static #id: dbops_core::check::Pattern = dbops_core::check::Pattern::new(#p);))
+        .collect();
+    (quote!(#(#checks)*), statics)
 }

@@ -542,19 +542,16 @@ async fn invalid_requests_are_refused_before_sending() {
         assert_eq!((v.field.as_str(), v.rule.as_str()), (field, rule));
         assert!(err.to_string().contains("nothing was sent"));
     }
-    // A project id from the credentials is checked too.
-    let bad_project = DasClient::new(config(&server, Credentials::new(AK, SK, "not-32-chars"))).unwrap();
-    let err = bad_project
-        .delete_process()
-        .input(body())
-        .instance_id(INSTANCE)
-        .send()
-        .await
-        .unwrap_err();
+    // A project id from the credentials is checked against the spec's rule for it once, when the
+    // client is built: a project id no operation could use is an unusable credential.
+    let err = DasClient::new(config(&server, Credentials::new(AK, SK, "not-32-chars"))).unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidRequest(v) if v.field == "project_id"),
+        matches!(&err, Error::Config(m) if m == "the credentials' `project_id` must match the pattern `^[A-Za-z0-9]{32}$`"),
         "{err:?}"
     );
+    assert!(!err.to_string().contains("not-32-chars"), "{err}");
+    let err = huaweicloud_dbops::DdsClient::new(config(&server, Credentials::new(AK, SK, "p/../x"))).unwrap_err();
+    assert!(matches!(&err, Error::Config(m) if m.contains("`project_id`")), "{err:?}");
 
     let dds_client = dds(&server);
     let err = dds_client

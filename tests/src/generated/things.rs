@@ -444,14 +444,29 @@ pub struct ThingsClient {
     runtime: __Runtime,
 }
 impl ThingsClient {
-    /// A client with these settings. Fails, before anything is sent, on unusable credentials,
-    /// an unknown region, a malformed endpoint and plain http unless allowed.
+    /// A client with these settings. Fails, before anything is sent, on unusable credentials
+    /// (among them a value the operations take from the credentials that breaks the spec's
+    /// rules for it), an unknown region, a malformed endpoint and plain http unless allowed.
     pub fn new(
         config: __ClientConfig,
     ) -> ::std::result::Result<Self, dbops_core::Error> {
-        ::std::result::Result::Ok(Self {
-            runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
-        })
+        let runtime = __Runtime::new(config, &meta::SERVICE_INFO)?;
+        let v = runtime.credential("project_id")?;
+        let checked = (|| -> ::std::result::Result<(), dbops_core::Violation> {
+            dbops_core::check::field(
+                "project_id",
+                dbops_core::check::pattern(v, &CREDENTIAL_PROJECT_ID_PATTERN_0),
+            )?;
+            ::std::result::Result::Ok(())
+        })();
+        if let ::std::result::Result::Err(e) = checked {
+            return ::std::result::Result::Err(
+                dbops_core::Error::Config(
+                    format!("the credentials' `{}` {}", e.field(), e.rule()),
+                ),
+            );
+        }
+        ::std::result::Result::Ok(Self { runtime })
     }
     /// A client for `region` with credentials from the provider's environment variables.
     pub fn from_env(region: &str) -> ::std::result::Result<Self, dbops_core::Error> {
@@ -476,7 +491,7 @@ Returns a request builder: set the parameters, then `.send().await`.*/
         }
     }
 }
-static LIST_THINGS_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
+static CREDENTIAL_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{32}$",
 );
 ///The parameters of `ListThings`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`ListThings::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
@@ -594,13 +609,6 @@ impl ListThingsInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &LIST_THINGS_PROJECT_ID_PATTERN_0,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(106usize);
         path.push_str("/v2/");
         dbops_core::encode::push_path_param(
@@ -728,9 +736,6 @@ impl ListThings<'_> {
         }
     }
 }
-static CREATE_THING_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
-    "^[A-Za-z0-9]{32}$",
-);
 ///The parameters of `CreateThing`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`CreateThing::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -818,13 +823,6 @@ impl CreateThingInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &CREATE_THING_PROJECT_ID_PATTERN_0,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(106usize);
         path.push_str("/v2/");
         dbops_core::encode::push_path_param(

@@ -3644,14 +3644,14 @@ pub struct DasClient {
     runtime: __Runtime,
 }
 impl DasClient {
-    /// A client with these settings. Fails, before anything is sent, on unusable credentials,
-    /// an unknown region, a malformed endpoint and plain http unless allowed.
+    /// A client with these settings. Fails, before anything is sent, on unusable credentials
+    /// (among them a value the operations take from the credentials that breaks the spec's
+    /// rules for it), an unknown region, a malformed endpoint and plain http unless allowed.
     pub fn new(
         config: __ClientConfig,
     ) -> ::std::result::Result<Self, dbops_core::Error> {
-        ::std::result::Result::Ok(Self {
-            runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
-        })
+        let runtime = __Runtime::new(config, &meta::SERVICE_INFO)?;
+        ::std::result::Result::Ok(Self { runtime })
     }
     /// A client with credentials from the provider's environment variables, at the default
     /// endpoint.

@@ -1357,14 +1357,29 @@ pub struct DasClient {
     runtime: __Runtime,
 }
 impl DasClient {
-    /// A client with these settings. Fails, before anything is sent, on unusable credentials,
-    /// an unknown region, a malformed endpoint and plain http unless allowed.
+    /// A client with these settings. Fails, before anything is sent, on unusable credentials
+    /// (among them a value the operations take from the credentials that breaks the spec's
+    /// rules for it), an unknown region, a malformed endpoint and plain http unless allowed.
     pub fn new(
         config: __ClientConfig,
     ) -> ::std::result::Result<Self, dbops_core::Error> {
-        ::std::result::Result::Ok(Self {
-            runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
-        })
+        let runtime = __Runtime::new(config, &meta::SERVICE_INFO)?;
+        let v = runtime.credential("project_id")?;
+        let checked = (|| -> ::std::result::Result<(), dbops_core::Violation> {
+            dbops_core::check::field(
+                "project_id",
+                dbops_core::check::pattern(v, &CREDENTIAL_PROJECT_ID_PATTERN_0),
+            )?;
+            ::std::result::Result::Ok(())
+        })();
+        if let ::std::result::Result::Err(e) = checked {
+            return ::std::result::Result::Err(
+                dbops_core::Error::Config(
+                    format!("the credentials' `{}` {}", e.field(), e.rule()),
+                ),
+            );
+        }
+        ::std::result::Result::Ok(Self { runtime })
     }
     /// A client for `region` with credentials from the provider's environment variables.
     pub fn from_env(region: &str) -> ::std::result::Result<Self, dbops_core::Error> {
@@ -1415,14 +1430,14 @@ Returns a request builder: set the parameters, then `.send().await`.*/
         }
     }
 }
+static CREDENTIAL_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
+    "^[A-Za-z0-9]{32}$",
+);
 static LIST_DB_USERS_INSTANCE_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{32,36}$",
 );
 static LIST_DB_USERS_DB_USER_ID_PATTERN_1: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}$",
-);
-static LIST_DB_USERS_PROJECT_ID_PATTERN_2: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
-    "^[A-Za-z0-9]{32}$",
 );
 ///The parameters of `ListDbUsers`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`ListDbUsers::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -1568,13 +1583,6 @@ impl ListDbUsersInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &LIST_DB_USERS_PROJECT_ID_PATTERN_2,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(113usize);
         path.push_str("/v3/");
         dbops_core::encode::push_path_param(
@@ -1718,9 +1726,6 @@ impl ListDbUsers<'_> {
 static REGISTER_DB_USER_INSTANCE_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{32,36}$",
 );
-static REGISTER_DB_USER_PROJECT_ID_PATTERN_1: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
-    "^[A-Za-z0-9]{32}$",
-);
 ///The parameters of `RegisterDbUser`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`RegisterDbUser::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -1848,13 +1853,6 @@ impl RegisterDbUserInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &REGISTER_DB_USER_PROJECT_ID_PATTERN_1,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(113usize);
         path.push_str("/v3/");
         dbops_core::encode::push_path_param(
@@ -1992,9 +1990,6 @@ static DELETE_PROCESS_INSTANCE_ID_PATTERN_0: dbops_core::check::Pattern = dbops_
 static DELETE_PROCESS_DB_USER_ID_PATTERN_1: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}$",
 );
-static DELETE_PROCESS_PROJECT_ID_PATTERN_2: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
-    "^[A-Za-z0-9]{32}$",
-);
 ///The parameters of `DeleteProcess`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`DeleteProcess::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -2128,13 +2123,6 @@ impl DeleteProcessInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &DELETE_PROCESS_PROJECT_ID_PATTERN_2,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(112usize);
         path.push_str("/v3/");
         dbops_core::encode::push_path_param(
@@ -2281,9 +2269,6 @@ static LIST_PROCESSES_INSTANCE_ID_PATTERN_0: dbops_core::check::Pattern = dbops_
 );
 static LIST_PROCESSES_DB_USER_ID_PATTERN_1: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{12}$",
-);
-static LIST_PROCESSES_PROJECT_ID_PATTERN_2: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
-    "^[A-Za-z0-9]{32}$",
 );
 ///The parameters of `ListProcesses`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`ListProcesses::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -2456,13 +2441,6 @@ impl ListProcessesInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &LIST_PROCESSES_PROJECT_ID_PATTERN_2,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(114usize);
         path.push_str("/v3/");
         dbops_core::encode::push_path_param(

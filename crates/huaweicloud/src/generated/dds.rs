@@ -713,14 +713,29 @@ pub struct DdsClient {
     runtime: __Runtime,
 }
 impl DdsClient {
-    /// A client with these settings. Fails, before anything is sent, on unusable credentials,
-    /// an unknown region, a malformed endpoint and plain http unless allowed.
+    /// A client with these settings. Fails, before anything is sent, on unusable credentials
+    /// (among them a value the operations take from the credentials that breaks the spec's
+    /// rules for it), an unknown region, a malformed endpoint and plain http unless allowed.
     pub fn new(
         config: __ClientConfig,
     ) -> ::std::result::Result<Self, dbops_core::Error> {
-        ::std::result::Result::Ok(Self {
-            runtime: __Runtime::new(config, &meta::SERVICE_INFO)?,
-        })
+        let runtime = __Runtime::new(config, &meta::SERVICE_INFO)?;
+        let v = runtime.credential("project_id")?;
+        let checked = (|| -> ::std::result::Result<(), dbops_core::Violation> {
+            dbops_core::check::field(
+                "project_id",
+                dbops_core::check::pattern(v, &CREDENTIAL_PROJECT_ID_PATTERN_0),
+            )?;
+            ::std::result::Result::Ok(())
+        })();
+        if let ::std::result::Result::Err(e) = checked {
+            return ::std::result::Result::Err(
+                dbops_core::Error::Config(
+                    format!("the credentials' `{}` {}", e.field(), e.rule()),
+                ),
+            );
+        }
+        ::std::result::Result::Ok(Self { runtime })
     }
     /// A client for `region` with credentials from the provider's environment variables.
     pub fn from_env(region: &str) -> ::std::result::Result<Self, dbops_core::Error> {
@@ -749,7 +764,7 @@ Returns a request builder: set the parameters, then `.send().await`.*/
         }
     }
 }
-static DELETE_SESSION_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
+static CREDENTIAL_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
     "^[A-Za-z0-9]{32}$",
 );
 ///The parameters of `DeleteSession`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`DeleteSession::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
@@ -815,13 +830,6 @@ impl DeleteSessionInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &DELETE_SESSION_PROJECT_ID_PATTERN_0,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(104usize);
         path.push_str("/v3/");
         dbops_core::encode::push_path_param(
@@ -911,9 +919,6 @@ impl DeleteSession<'_> {
         self.client.runtime.dry_run(&meta::DELETE_SESSION, wire)
     }
 }
-static LIST_SESSIONS_PROJECT_ID_PATTERN_0: dbops_core::check::Pattern = dbops_core::check::Pattern::new(
-    "^[A-Za-z0-9]{32}$",
-);
 ///The parameters of `ListSessions`, for those who build them apart from the call: set them with the setters (or field by field), then pass the value whole with [`ListSessions::input`]. Fields the vendor adds later are added here without breaking callers. Deserializes from JSON with the spec's wire names.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -1057,13 +1062,6 @@ impl ListSessionsInput {
     ) -> ::std::result::Result<dbops_core::wire::WireRequest, dbops_core::Error> {
         self.check()?;
         let credential_project_id = runtime.credential("project_id")?;
-        dbops_core::check::field(
-            "project_id",
-            dbops_core::check::pattern(
-                credential_project_id,
-                &LIST_SESSIONS_PROJECT_ID_PATTERN_0,
-            ),
-        )?;
         let mut path = ::std::string::String::with_capacity(105usize);
         path.push_str("/v3/");
         dbops_core::encode::push_path_param(
