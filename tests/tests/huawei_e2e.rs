@@ -551,7 +551,10 @@ async fn invalid_requests_are_refused_before_sending() {
     );
     assert!(!err.to_string().contains("not-32-chars"), "{err}");
     let err = huaweicloud_dbops::DdsClient::new(config(&server, Credentials::new(AK, SK, "p/../x"))).unwrap_err();
-    assert!(matches!(&err, Error::Config(m) if m.contains("`project_id`")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("`project_id`")),
+        "{err:?}"
+    );
 
     let dds_client = dds(&server);
     let err = dds_client
