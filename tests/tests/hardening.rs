@@ -502,17 +502,7 @@ async fn ten_thousand_concurrent_calls_stay_within_the_in_flight_limit() {
     )
     .unwrap();
     let (stop, sampler) = socket_sampler(port);
-    let calls = (0..10_000).map(|_| {
-        let das = das.clone();
-        tokio::spawn(async move {
-            das.delete_process()
-                .input(process_body())
-                .instance_id(INSTANCE)
-                .send()
-                .await
-        })
-    });
-    let results: Vec<_> = futures_join(calls.collect()).await;
+    let results = concurrent_deletes(&das, 10_000).await;
     stop.store(true, Ordering::SeqCst);
     let (sockets, fds) = sampler.join().unwrap();
     let failed = results.iter().filter(|r| r.is_err()).count();
@@ -549,17 +539,7 @@ async fn a_slow_server_makes_calls_queue_not_fail() {
             .total_timeout(Duration::from_secs(120)),
     )
     .unwrap();
-    let calls = (0..5_000).map(|_| {
-        let das = das.clone();
-        tokio::spawn(async move {
-            das.delete_process()
-                .input(process_body())
-                .instance_id(INSTANCE)
-                .send()
-                .await
-        })
-    });
-    let results: Vec<_> = futures_join(calls.collect()).await;
+    let results = concurrent_deletes(&das, 5_000).await;
     assert_eq!(results.iter().filter(|r| r.is_err()).count(), 0);
     // The default in-flight limit and idle pool (see the test above for the bound).
     assert!(
@@ -580,19 +560,7 @@ async fn a_client_busy_at_its_in_flight_limit_reuses_its_connections() {
         huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT),
     ))
     .unwrap();
-    let burst = || {
-        let calls = (0..dbops_core::http::DEFAULT_MAX_IN_FLIGHT).map(|_| {
-            let das = das.clone();
-            tokio::spawn(async move {
-                das.delete_process()
-                    .input(process_body())
-                    .instance_id(INSTANCE)
-                    .send()
-                    .await
-            })
-        });
-        futures_join(calls.collect())
-    };
+    let burst = || concurrent_deletes(&das, dbops_core::http::DEFAULT_MAX_IN_FLIGHT);
     assert!(burst().await.iter().all(Result::is_ok));
     let first = server.connections();
     assert!(first > dbops_core::http::DEFAULT_MAX_IDLE_CONNECTIONS / 2, "{first}");
@@ -648,8 +616,21 @@ async fn a_success_reply_keeps_its_place_until_its_body_is_done() {
     assert_eq!(server.requests().len(), 2);
 }
 
-async fn futures_join<T>(handles: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut out = Vec::with_capacity(handles.len());
+/// `n` `DeleteProcess` calls through `das` at once, each on a task of its own; their results in order.
+async fn concurrent_deletes(das: &DasClient, n: usize) -> Vec<Result<dbops_core::wire::Done, Error>> {
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let das = das.clone();
+            tokio::spawn(async move {
+                das.delete_process()
+                    .input(process_body())
+                    .instance_id(INSTANCE)
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
     for h in handles {
         out.push(h.await.unwrap());
     }
