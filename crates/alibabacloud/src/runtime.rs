@@ -18,7 +18,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::credentials::Credentials;
 use crate::signer::{self, EMPTY_SHA256, Query, SignableRequest};
-use dbops_core::signing::SigningKey;
+use dbops_core::signing::{SigningKey, with_signed_headers};
 
 /// Settings of the DAS client: [`Credentials`], endpoint (default `das.cn-shanghai.aliyuncs.com`),
 /// timeouts, retries.
@@ -147,7 +147,12 @@ impl Runtime {
         if let Some(token) = creds.security_token.as_ref().and_then(SecretString::header_value) {
             headers.insert(X_ACS_SECURITY_TOKEN.clone(), token);
         }
-        let authorization = authorization(request, creds.access_key_id.expose(), &creds.signing_key);
+        let authorization = authorization_for(
+            request,
+            self.0.endpoint.host_header(),
+            creds.access_key_id.expose(),
+            &creds.signing_key,
+        );
         if let Ok(mut v) = HeaderValue::try_from(authorization) {
             v.set_sensitive(true);
             request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
@@ -187,34 +192,28 @@ pub fn signs_header(name: &str) -> bool {
 /// The `Authorization` value for a request already carrying its `x-acs-*` headers. Signs `host`,
 /// `content-type` when present, and every `x-acs-*` header.
 pub fn authorization(request: &reqwest::Request, access_key_id: &str, key: &SigningKey) -> String {
+    authorization_for(request, &host_header(request.url()), access_key_id, key)
+}
+
+/// [`authorization`] with the `Host` value the request is sent with (the client's, made once).
+fn authorization_for(request: &reqwest::Request, host: &str, access_key_id: &str, key: &SigningKey) -> String {
     let url = request.url();
-    let host = host_header(url);
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(8);
-    headers.push(("host", &host));
-    for (name, value) in request.headers() {
-        // `host` is signed as the URL names it (above), which is what the HTTP stack sends.
-        if name != reqwest::header::HOST
-            && signs_header(name.as_str())
-            && let Ok(v) = value.to_str()
-        {
-            headers.push((name.as_str(), v));
-        }
-    }
     let hashed = request
         .headers()
         .get(&X_ACS_CONTENT_SHA256)
         .and_then(|v| v.to_str().ok())
         .unwrap_or(EMPTY_SHA256);
-    // `pre` put the query on the URL in canonical form already.
-    let query = Query::Canonical(url.query().unwrap_or_default());
-    let req = SignableRequest {
-        method: request.method().as_str(),
-        path: url.path(),
-        query,
-        headers: &headers,
-        hashed_payload: hashed,
-    };
-    signer::sign_with(&req, key).authorization(access_key_id)
+    with_signed_headers(host, request.headers(), signs_header, |headers| {
+        let req = SignableRequest {
+            method: request.method().as_str(),
+            path: url.path(),
+            // `request` put the query on the URL in canonical form already.
+            query: Query::Canonical(url.query().unwrap_or_default()),
+            headers,
+            hashed_payload: hashed,
+        };
+        signer::sign_with(&req, key).authorization(access_key_id)
+    })
 }
 
 #[cfg(test)]

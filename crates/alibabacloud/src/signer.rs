@@ -8,7 +8,7 @@
 //! Authorization    = "ACS3-HMAC-SHA256 Credential={AccessKeyId},SignedHeaders={names},Signature={sig}"
 //! ```
 
-use dbops_core::signing::{SigningKey, canonical_headers_into, push_sha256_hex};
+use dbops_core::signing::{SigningKey, canonical_headers_into, push_sha256_hex, sha256_hex};
 
 pub use dbops_core::signing::canonical_query_into;
 
@@ -95,9 +95,11 @@ pub fn sign(req: &SignableRequest<'_>, access_key_secret: &str) -> Signature {
 /// As [`sign`], with a key prepared once for many signatures.
 pub fn sign_with(req: &SignableRequest<'_>, key: &SigningKey) -> Signature {
     let (canonical, signed_headers) = canonical_request(req);
+    // The string to sign, fed to the HMAC piece by piece.
+    let hash = sha256_hex(canonical.as_bytes());
     Signature {
         signed_headers,
-        signature: key.sign_hex(string_to_sign(&canonical).as_bytes()),
+        signature: key.sign_hex_parts(&[ALGORITHM.as_bytes(), b"\n", hash.as_str().as_bytes()]),
     }
 }
 

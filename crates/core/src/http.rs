@@ -173,6 +173,8 @@ pub struct Endpoint {
     path: String,
     /// The endpoint's length as written, without a trailing `/`.
     len: usize,
+    /// The `Host` header its requests are sent with.
+    host_header: String,
 }
 
 impl Endpoint {
@@ -182,8 +184,14 @@ impl Endpoint {
         Ok(Self {
             path: url.path().trim_end_matches('/').to_string(),
             len: base.trim_end_matches('/').len(),
+            host_header: host_header(&url),
             url,
         })
+    }
+
+    /// The `Host` header value of every request [`Endpoint::join`] makes, as [`host_header`] writes it.
+    pub fn host_header(&self) -> &str {
+        &self.host_header
     }
 
     /// The length of the URL [`Endpoint::join`] makes, before making it.
@@ -661,6 +669,7 @@ mod tests {
                     };
                     let joined = endpoint.join(path, query);
                     assert_eq!(joined.as_str(), Url::parse(&whole).unwrap().as_str(), "{whole}");
+                    assert_eq!(endpoint.host_header(), host_header(&joined), "{whole}");
                     assert_eq!(endpoint.url_len(path, query), whole.len(), "{whole}");
                 }
             }

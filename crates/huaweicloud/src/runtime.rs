@@ -11,7 +11,7 @@ use dbops_core::http::{
     Dialect, Endpoint, Transport, call_span, endpoint_host, header_str, host_header, read_reply, run_call, send,
 };
 use dbops_core::meta::{Operation, Service};
-use dbops_core::signing::SigningKey;
+use dbops_core::signing::{SigningKey, with_signed_headers};
 use dbops_core::time::UtcDateTime;
 use dbops_core::wire::{Reply, WireRequest};
 use dbops_core::{Error, PreparedRequest, SecretString, ServiceError, Violation};
@@ -191,7 +191,13 @@ impl Runtime {
                     .signing_key
                     .as_ref()
                     .expect("AK/SK credentials carry a signing key");
-                let authorization = authorization(request, access_key.expose(), key, date.as_str());
+                let authorization = authorization_for(
+                    request,
+                    self.0.endpoint.host_header(),
+                    access_key.expose(),
+                    key,
+                    date.as_str(),
+                );
                 if let Ok(mut v) = HeaderValue::try_from(authorization) {
                     v.set_sensitive(true);
                     request.headers_mut().insert(reqwest::header::AUTHORIZATION, v);
@@ -204,28 +210,31 @@ impl Runtime {
 /// The `Authorization` value for a request whose headers already hold `X-Sdk-Date`. Signs every header
 /// present (except names with `_`, as the official SDKs do) and `host`.
 pub fn authorization(request: &reqwest::Request, access_key: &str, key: &SigningKey, sdk_date: &str) -> String {
+    authorization_for(request, &host_header(request.url()), access_key, key, sdk_date)
+}
+
+/// [`authorization`] with the `Host` value the request is sent with (the client's, made once).
+fn authorization_for(
+    request: &reqwest::Request,
+    host: &str,
+    access_key: &str,
+    key: &SigningKey,
+    sdk_date: &str,
+) -> String {
     let url = request.url();
-    let host = host_header(url);
     let query_pairs: Vec<_> = url.query_pairs().collect();
     let query: Vec<(&str, &str)> = query_pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
-    headers.push(("host", &host));
-    for (name, value) in request.headers() {
-        if signs_header(name.as_str())
-            && let Ok(v) = value.to_str()
-        {
-            headers.push((name.as_str(), v));
-        }
-    }
     let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
-    let req = SignableRequest {
-        method: request.method().as_str(),
-        path: url.path(),
-        query: &query,
-        headers: &headers,
-        body,
-    };
-    signer::sign_with(&req, key, sdk_date).authorization(access_key)
+    with_signed_headers(host, request.headers(), signs_header, |headers| {
+        let req = SignableRequest {
+            method: request.method().as_str(),
+            path: url.path(),
+            query: &query,
+            headers,
+            body,
+        };
+        signer::sign_with(&req, key, sdk_date).authorization(access_key)
+    })
 }
 
 /// Whether a header (lowercase name) is signed: every header but `Authorization` and names with `_`,

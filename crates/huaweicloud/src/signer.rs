@@ -9,7 +9,7 @@
 //! ```
 
 use dbops_core::encode::encode_into;
-use dbops_core::signing::{SigningKey, canonical_headers_into, canonical_query_into, push_sha256_hex};
+use dbops_core::signing::{SigningKey, canonical_headers_into, canonical_query_into, push_sha256_hex, sha256_hex};
 use percent_encoding::percent_decode_str;
 
 /// The algorithm name, first word of the `Authorization` header.
@@ -98,7 +98,15 @@ pub fn sign(req: &SignableRequest<'_>, secret_key: &str, sdk_date: &str) -> Sign
 /// As [`sign`], with a key prepared once for many signatures.
 pub fn sign_with(req: &SignableRequest<'_>, key: &SigningKey, sdk_date: &str) -> Signature {
     let (canonical, signed_headers) = canonical_request(req);
-    let signature = key.sign_hex(string_to_sign(&canonical, sdk_date).as_bytes());
+    // The string to sign, fed to the HMAC piece by piece.
+    let hash = sha256_hex(canonical.as_bytes());
+    let signature = key.sign_hex_parts(&[
+        ALGORITHM.as_bytes(),
+        b"\n",
+        sdk_date.as_bytes(),
+        b"\n",
+        hash.as_str().as_bytes(),
+    ]);
     Signature {
         signed_headers,
         signature,
