@@ -25,14 +25,6 @@ pub const MAX_PATH_SEGMENT_BYTES: usize = 4096;
 /// Longest URL the HTTP stack can send (`http::Uri`'s limit), in bytes.
 pub const MAX_URL_BYTES: usize = (u16::MAX - 1) as usize;
 
-/// A path parameter as exactly one URL path segment: every byte outside `A-Z a-z 0-9 - _ . ~`
-/// percent-encoded, so `/`, `\`, `%`, `?` and `#` cannot end the segment, start another or open a
-/// query. The dot segments `.` and `..`, which a URL parser resolves away whatever their encoding, are
-/// refused by [`check_path_segment`], which runs first.
-pub fn path_segment(value: &str) -> String {
-    encode(value)
-}
-
 /// Checks that `value` can be the path parameter `name` as one segment: not empty, not `.` or `..`,
 /// at most [`MAX_PATH_SEGMENT_BYTES`] once encoded. The violation names the parameter.
 pub fn check_path_segment(name: &str, value: &str) -> Result<(), crate::Violation> {
@@ -58,15 +50,11 @@ pub fn check_path_segment(name: &str, value: &str) -> Result<(), crate::Violatio
     Ok(())
 }
 
-/// A path parameter checked by [`check_path_segment`] and encoded by [`path_segment`]: what the
-/// generated clients put into their URLs.
-pub fn path_param(name: &str, value: &str) -> Result<String, crate::Violation> {
-    let mut out = String::with_capacity(value.len());
-    push_path_param(&mut out, name, value)?;
-    Ok(out)
-}
-
-/// Appends the path parameter `name` to `path` as [`path_param`] makes it.
+/// Appends the path parameter `name` to `path` as exactly one URL path segment, what the generated
+/// clients put into their URLs: checked by [`check_path_segment`] first, then every byte outside
+/// `A-Z a-z 0-9 - _ . ~` percent-encoded, so `/`, `\`, `%`, `?` and `#` cannot end the segment, start
+/// another or open a query. (The dot segments `.` and `..`, which a URL parser resolves away whatever
+/// their encoding, are refused by the check.)
 pub fn push_path_param(path: &mut String, name: &str, value: &str) -> Result<(), crate::Violation> {
     check_path_segment(name, value)?;
     encode_into(path, value);
@@ -123,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_path_parameter_stays_one_segment_or_is_refused_by_name() {
-        use super::{MAX_PATH_SEGMENT_BYTES, check_path_segment, encoded_len, path_segment};
+        use super::{MAX_PATH_SEGMENT_BYTES, check_path_segment, encoded_len, push_path_param};
         for id in [
             "x\\..\\..\\v4\\p\\nodes\\n",
             "a/b",
@@ -135,8 +123,8 @@ mod tests {
             "...",
             "é",
         ] {
-            assert!(check_path_segment("node_id", id).is_ok(), "{id}");
-            let seg = path_segment(id);
+            let mut seg = String::new();
+            push_path_param(&mut seg, "node_id", id).unwrap();
             assert!(
                 seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)),
                 "{seg}"
@@ -155,9 +143,11 @@ mod tests {
             (".", "must not be `.` or `..`"),
             ("..", "must not be `.` or `..`"),
         ] {
-            let v = check_path_segment("instance_id", id).unwrap_err();
+            let mut path = String::from("/v3/");
+            let v = push_path_param(&mut path, "instance_id", id).unwrap_err();
             assert_eq!(v.field, "instance_id");
             assert!(v.rule.starts_with(rule), "{}", v.rule);
+            assert_eq!(path, "/v3/", "nothing is written for a refused parameter");
         }
         let long = "a".repeat(MAX_PATH_SEGMENT_BYTES);
         assert!(check_path_segment("instance_id", &long).is_ok());

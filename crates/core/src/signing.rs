@@ -122,23 +122,11 @@ pub fn canonical_query_into(out: &mut String, query: &[(&str, &str)]) {
 /// (`a;b;c`).
 pub fn canonical_headers_into(out: &mut String, headers: &[(&str, &str)]) -> String {
     // Headers already lowercase, sorted and unique (as [`with_signed_headers`] gives them, but for
-    // repeats) are written as they are.
+    // repeats) are written as they are; others are first lowercased, sorted and deduplicated.
     if headers.windows(2).all(|w| w[0].0 < w[1].0)
         && headers.iter().all(|(k, _)| !k.bytes().any(|b| b.is_ascii_uppercase()))
     {
-        let mut signed = String::with_capacity(headers.iter().map(|(k, _)| k.len() + 1).sum());
-        for (i, (k, v)) in headers.iter().enumerate() {
-            out.push_str(k);
-            out.push(':');
-            out.push_str(v.trim());
-            out.push('\n');
-            if i > 0 {
-                signed.push(';');
-            }
-            signed.push_str(k);
-        }
-        out.push('\n');
-        return signed;
+        return write_header_block(out, headers.iter().copied());
     }
     let mut sorted: Vec<(Cow<'_, str>, &str)> = headers
         .iter()
@@ -148,16 +136,21 @@ pub fn canonical_headers_into(out: &mut String, headers: &[(&str, &str)]) -> Str
             } else {
                 Cow::Borrowed(*k)
             };
-            (name, v.trim())
+            (name, *v)
         })
         .collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     sorted.dedup_by(|a, b| a.0 == b.0);
+    write_header_block(out, sorted.iter().map(|(k, v)| (k.as_ref(), *v)))
+}
+
+/// Writes `name:value\n` per header (values trimmed) and a blank line; returns the names joined by `;`.
+fn write_header_block<'a>(out: &mut String, headers: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut signed = String::with_capacity(96);
-    for (i, (k, v)) in sorted.iter().enumerate() {
+    for (i, (k, v)) in headers.enumerate() {
         out.push_str(k);
         out.push(':');
-        out.push_str(v);
+        out.push_str(v.trim());
         out.push('\n');
         if i > 0 {
             signed.push(';');
