@@ -1065,13 +1065,13 @@ pub fn service_tokens(spec: &Spec, target: &crate::Target, prepared: &Prepared) 
 /// value refused as a configuration error naming the credential and the rule. Also the pattern statics
 /// those checks use.
 fn credential_checks(ops: &[OpModel]) -> (TokenStream, Vec<TokenStream>) {
-    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<(&String, &Vec<Rule>)> = Vec::new();
     let mut patterns = Vec::new();
     let mut checks = Vec::new();
     for op in ops {
         for p in &op.params {
             let Some(name) = &p.credential else { continue };
-            let key = (name.clone(), format!("{:?}", p.rules));
+            let key = (name, &p.rules);
             if p.rules.is_empty() || seen.contains(&key) {
                 continue;
             }
