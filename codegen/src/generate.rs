@@ -28,7 +28,9 @@ fn settings(prepared: &Prepared, support: &str) -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_derive("schemars::JsonSchema");
+        .with_derive("schemars::JsonSchema")
+        // Pages are compared to tell one that repeats (and callers compare replies).
+        .with_derive("PartialEq");
     if prepared.has_secrets {
         settings.with_replacement("SecretString", format!("{support}::SecretString"), std::iter::empty());
     }

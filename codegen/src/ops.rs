@@ -803,25 +803,41 @@ fn pages_fn(op: &OpModel, meta_static: &syn::Ident) -> TokenStream {
         None => TokenStream::new(),
     };
     let doc = format!(
-        "Walks every page of `{}`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], and a failed call ends the walk with its error.",
+        "Walks every page of `{}`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], a page longer than `limit` or one that repeats the page before it (a service ignoring the offset) is [`dbops_core::Error::Decode`], and a failed call ends the walk with its error.",
         op.name
     );
+    let name = &op.name;
     quote! {
         #[doc = #doc]
         pub async fn collect_all(self, cap: usize) -> ::std::result::Result<::std::vec::Vec<types::#item>, dbops_core::Error> {
             let client = self.client;
             let mut input = self.input;
             let mut all = ::std::vec::Vec::new();
+            // The length of the last page, to tell a page that repeats it.
+            let mut last = 0usize;
             let mut offset: #oty = input.#offset.unwrap_or(0);
             loop {
                 input.#offset = ::std::option::Option::Some(offset);
                 let page: types::#out = client.runtime.send(&meta::#meta_static, input.wire(&client.runtime)).await?;
                 #total_read
                 let got = page.#items.len();
+                if let ::std::option::Option::Some(limit) = input.#limit && (got as #lty) > limit {
+                    return ::std::result::Result::Err(dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!("a page of `{}` holds {got} items, more than the limit of {limit} asked for", #name),
+                    ));
+                }
+                if got > 0 && got == last && all[all.len() - last..] == page.#items[..] {
+                    return ::std::result::Result::Err(dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!("the page of `{}` at offset {offset} repeats the page before it: the service ignores the offset", #name),
+                    ));
+                }
                 if all.len() + got > cap {
                     return ::std::result::Result::Err(dbops_core::Error::TooManyItems { cap });
                 }
                 all.extend(page.#items);
+                last = got;
                 offset += got as #oty;
                 let short = input.#limit.is_some_and(|limit| (got as #lty) < limit);
                 if got == 0 || short #total_done {

@@ -80,6 +80,14 @@ pub enum Reply {
         len: u64,
         declared: bool,
     },
+    /// A 200 JSON reply `prefix`, then `item` `count` times joined by `,`, then `suffix`, sent chunked
+    /// as it is written (never held whole): a long list in a small server.
+    Repeated {
+        prefix: Vec<u8>,
+        item: Vec<u8>,
+        count: usize,
+        suffix: Vec<u8>,
+    },
     /// Waits, then gives the reply.
     Delayed(Duration, Box<Reply>),
     /// A reply that declares `declared` body bytes, sends `sent` of them, waits `stall`, then closes
@@ -318,6 +326,32 @@ async fn serve(
                 if !declared {
                     stream.write_all(b"0\r\n\r\n").await?;
                 }
+            }
+            Reply::Repeated {
+                prefix,
+                item,
+                count,
+                suffix,
+            } => {
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                stream.write_all(head.as_bytes()).await?;
+                let mut block = prefix;
+                for n in 0..count {
+                    if n > 0 {
+                        block.push(b',');
+                    }
+                    block.extend_from_slice(&item);
+                    if block.len() >= 60_000 || n + 1 == count {
+                        if n + 1 == count {
+                            block.extend_from_slice(&suffix);
+                        }
+                        stream.write_all(format!("{:x}\r\n", block.len()).as_bytes()).await?;
+                        stream.write_all(&block).await?;
+                        stream.write_all(b"\r\n").await?;
+                        block.clear();
+                    }
+                }
+                stream.write_all(b"0\r\n\r\n").await?;
             }
             Reply::Chunked { status, body, chunk } => {
                 let mut bytes = format!(

@@ -285,3 +285,98 @@ async fn a_kill_reply_with_too_many_task_ids_is_not_waited_on() {
     assert!(err.to_string().contains("65 task ids"), "{err}");
     assert_eq!(server.requests().len(), 1, "no result was asked for");
 }
+
+#[tokio::test]
+async fn a_kill_on_several_nodes_has_one_deadline_not_one_per_task() {
+    // Each task reports SUCCESS 600 ms after it is first asked about: one task fits a 1 s deadline,
+    // two in a row do not.
+    let created = json!({"Code": 200, "Success": true, "RequestId": "R", "Data": ["t1", "t2", "t3"]}).to_string();
+    let first_asked = std::sync::Mutex::new(std::collections::HashMap::<String, std::time::Instant>::new());
+    let server = Server::start(ali_gateway(move |action, req, _| match action {
+        "CreateKillInstanceSessionTask" => Reply::json(200, &created),
+        _ => {
+            let task = req.query_param("TaskId").unwrap();
+            let since = *first_asked
+                .lock()
+                .unwrap()
+                .entry(task.clone())
+                .or_insert_with(std::time::Instant::now);
+            let done = since.elapsed() >= Duration::from_millis(600);
+            task_result(&task, if done { "SUCCESS" } else { "RUNNING" })
+        }
+    }))
+    .await;
+    let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+        .instance_id("pc-1")
+        .db_user("admin")
+        .db_user_password("p")
+        .kill_all_sessions(true);
+    let err = ali(&server).kill_sessions(input, quick(1_000)).await.unwrap_err();
+    let alibabacloud_dbops::Error::NotDone { state, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(state.as_deref(), Some("RUNNING"));
+    let asked: std::collections::BTreeSet<_> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.query_param("TaskId"))
+        .collect();
+    assert_eq!(
+        asked,
+        ["t1".to_string(), "t2".to_string()].into(),
+        "the third task was never waited on"
+    );
+}
+
+/// A Huawei gateway that answers every page request with `page(offset, limit)` and no total.
+fn pages(
+    page: impl Fn(usize, usize) -> Vec<usize> + Send + Sync + 'static,
+) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    move |req, _| {
+        let q = |k: &str| req.query_param(k).and_then(|v| v.parse::<usize>().ok());
+        let items: Vec<_> = page(q("offset").unwrap_or(0), q("limit").unwrap_or(20))
+            .into_iter()
+            .map(|n| json!({"id": n.to_string(), "user": "app"}))
+            .collect();
+        Reply::json(200, &json!({ "processes": items }).to_string())
+    }
+}
+
+#[tokio::test]
+async fn a_walk_stops_with_an_error_on_a_page_longer_than_asked_or_one_that_repeats() {
+    let walk = async |server: &Server| {
+        das(server)
+            .list_processes()
+            .instance_id(INSTANCE)
+            .db_user_id(DB_USER_ID)
+            .limit(20)
+            .collect_all(1_000)
+            .await
+    };
+    // A page of 21 for a limit of 20.
+    let server = Server::start(pages(|offset, limit| (offset..offset + limit + 1).collect())).await;
+    let err = walk(&server).await.unwrap_err();
+    assert!(
+        matches!(&err, huaweicloud_dbops::Error::Decode { .. })
+            && err
+                .to_string()
+                .contains("holds 21 items, more than the limit of 20 asked for"),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1);
+
+    // A service that ignores the offset: the same full page again and again.
+    let server = Server::start(pages(|_, limit| (0..limit).collect())).await;
+    let err = walk(&server).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("at offset 20 repeats the page before it: the service ignores the offset"),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 2);
+
+    // Pages that differ are walked to a short one.
+    let server = Server::start(pages(|offset, limit| (offset..(offset + limit).min(50)).collect())).await;
+    assert_eq!(walk(&server).await.unwrap().len(), 50);
+    assert_eq!(server.requests().len(), 3);
+}

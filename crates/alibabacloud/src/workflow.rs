@@ -37,12 +37,14 @@ impl DasClient {
     /// Creates a kill task with `input` (`CreateKillInstanceSessionTask`), then waits for the result of
     /// each task it started (`GetKillInstanceSessionTaskResult`, as `policy` says) and returns one
     /// outcome per task, in the order the service listed them. A failed call ends it with its error;
-    /// a task still running at the deadline is [`Error::NotDone`] with its last state.
+    /// a task still running at the deadline is [`Error::NotDone`] with its last state. The policy's
+    /// timeout is one deadline for the whole kill, from its start, however many tasks it waits on.
     pub async fn kill_sessions(
         &self,
         input: CreateKillInstanceSessionTaskInput,
         policy: WaitPolicy,
     ) -> Result<Vec<KillOutcome>, Error> {
+        let deadline = std::time::Instant::now() + policy.timeout;
         let instance_id = input.instance_id.clone().unwrap_or_default();
         let node_id = input.node_id.clone().filter(|n| !n.is_empty());
         let created = self.create_kill_instance_session_task().input(input).send().await?;
@@ -65,7 +67,9 @@ impl DasClient {
             if let Some(node) = &node_id {
                 query = query.node_id(node);
             }
-            let reply = query.wait(policy.clone()).await?;
+            // What is left of the one deadline (at its end: one last call, then `NotDone`).
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let reply = query.wait(policy.clone().timeout(left)).await?;
             outcomes.push(KillOutcome {
                 task_id,
                 result: reply.data.unwrap_or_default(),

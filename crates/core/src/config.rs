@@ -104,6 +104,14 @@ impl<C> ClientConfig<C> {
         self
     }
 
+    /// Most list items a reply may hold (default 100,000, counted over all its lists): a reply with
+    /// more fails the call with [`Error::TooManyItems`] before it is decoded, which bounds what a reply
+    /// decodes into as [`Self::max_reply_bytes`] bounds what is read.
+    pub fn max_reply_items(mut self, limit: usize) -> Self {
+        self.http.max_reply_items = limit;
+        self
+    }
+
     /// Requests this client has on the network at once (default 64, at least 1). Further calls wait
     /// for a place, within their total timeout, rather than opening more connections.
     pub fn max_in_flight(mut self, limit: usize) -> Self {

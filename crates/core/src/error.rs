@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::meta::Violation;
+use crate::text::clip_escaped;
 
 /// An error reply from the service. Fields may be added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,8 +42,9 @@ impl ServiceError {
     }
 
     /// The same error with every server-supplied text cut to [`MAX_MESSAGE_CHARS`] (message) or
-    /// [`MAX_FIELD_CHARS`] (the others), marked with `…` where cut: a hostile or broken server cannot
-    /// make errors and logs arbitrarily large.
+    /// [`MAX_FIELD_CHARS`] (the others), marked with `…` where cut, and its control characters escaped
+    /// ([`crate::text::clip_escaped`]): a hostile or broken server can neither make errors and logs
+    /// arbitrarily large nor put terminal escapes into them.
     pub fn clipped(mut self) -> Self {
         clip(&mut self.message, MAX_MESSAGE_CHARS);
         for field in [
@@ -58,11 +60,8 @@ impl ServiceError {
 }
 
 fn clip(text: &mut Option<String>, max_chars: usize) {
-    if let Some(s) = text
-        && let Some((at, _)) = s.char_indices().nth(max_chars)
-    {
-        s.truncate(at);
-        s.push('…');
+    if let Some(s) = text {
+        *s = clip_escaped(s, max_chars);
     }
 }
 
@@ -108,21 +107,25 @@ pub enum Error {
     NotDone {
         /// The operation waited on.
         operation: String,
-        /// The state its last reply showed, if it showed one.
+        /// The state its last reply showed, if it showed one: at most [`MAX_FIELD_CHARS`] characters,
+        /// control characters escaped.
         state: Option<String>,
         /// How long the wait lasted.
         waited: std::time::Duration,
     },
-    /// Walking every page found more items than the caller's cap.
+    /// A reply held more list items than the client decodes (`ClientConfig::max_reply_items`), or
+    /// walking every page found more items than the caller's cap. The items were not decoded.
     TooManyItems {
         /// The cap.
         cap: usize,
     },
-    /// A reply arrived but could not be read or decoded.
+    /// A reply arrived but could not be read or decoded, or broke the protocol (a page longer than
+    /// asked for, a page that repeats the one before).
     Decode {
         /// HTTP status of the reply, when known.
         status: Option<u16>,
-        /// What was wrong with it.
+        /// What was wrong with it: at most [`MAX_MESSAGE_CHARS`] characters, control characters
+        /// escaped (it may quote the reply).
         message: String,
     },
 }
@@ -151,6 +154,14 @@ impl Error {
         match self {
             Error::Service(e) => e.request_id.as_deref(),
             _ => None,
+        }
+    }
+
+    /// [`Error::Decode`] with `message` (which may quote the reply) cut and escaped.
+    pub fn decode(status: Option<u16>, message: &str) -> Self {
+        Error::Decode {
+            status,
+            message: clip_escaped(message, MAX_MESSAGE_CHARS),
         }
     }
 
@@ -228,14 +239,14 @@ mod tests {
             message: Some("é".repeat(MAX_MESSAGE_CHARS + 1)),
             request_id: Some("r".repeat(MAX_FIELD_CHARS)),
             host_id: None,
-            recommend: Some("x".into()),
+            recommend: Some("x\u{1b}]0;title\u{7}".into()),
         }
         .clipped();
         assert_eq!(e.code.unwrap(), format!("{}…", "C".repeat(MAX_FIELD_CHARS)));
         assert_eq!(e.message.unwrap(), format!("{}…", "é".repeat(MAX_MESSAGE_CHARS)));
         // At the limit: kept whole.
         assert_eq!(e.request_id.unwrap(), "r".repeat(MAX_FIELD_CHARS));
-        assert_eq!(e.recommend.as_deref(), Some("x"));
+        assert_eq!(e.recommend.as_deref(), Some("x\\u{1b}]0;title\\u{7}"));
         assert_eq!(e.host_id, None);
     }
 }

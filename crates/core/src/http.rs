@@ -15,7 +15,7 @@ use crate::error::{Error, ServiceError};
 use crate::meta::Operation;
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::secret::SecretString;
-use crate::wire::Reply;
+use crate::wire::{Reply, within_item_limit};
 
 /// Transport settings of a client. Set through [`crate::ClientConfig`]; fields may be added.
 #[derive(Debug, Clone)]
@@ -35,6 +35,10 @@ pub struct HttpConfig {
     /// Largest reply body read, in bytes; a longer one fails the call with [`Error::ReplyTooLarge`]
     /// without being read further. Error replies are read up to [`MAX_ERROR_REPLY_BYTES`] at most.
     pub max_reply_bytes: usize,
+    /// Most list items a success reply may hold, counted over all its lists, before it is decoded: a
+    /// reply with more fails the call with [`Error::TooManyItems`] and is not decoded, so that what a
+    /// reply decodes into stays bounded too (a small item decodes into a struct of a few hundred bytes).
+    pub max_reply_items: usize,
     /// Requests of one client on the network at once; further calls wait their turn (within their
     /// total timeout). Each holds at most one connection, so this also bounds the client's sockets.
     pub max_in_flight: usize,
@@ -46,6 +50,9 @@ pub struct HttpConfig {
 
 /// Default of [`HttpConfig::max_reply_bytes`]: 32 MiB, room for the session list of a busy instance.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 32 << 20;
+/// Default of [`HttpConfig::max_reply_items`]: the session list of an instance at its most connections
+/// (MySQL's `max_connections` tops out at 100,000).
+pub const DEFAULT_MAX_REPLY_ITEMS: usize = 100_000;
 /// Default of [`HttpConfig::max_in_flight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 /// Default of [`HttpConfig::max_idle_connections`]: as many as may be in flight, so that a client kept
@@ -68,6 +75,7 @@ impl Default for HttpConfig {
             retry: RetryPolicy::default(),
             allow_http: false,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            max_reply_items: DEFAULT_MAX_REPLY_ITEMS,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             proxy: Proxy::default(),
@@ -129,6 +137,7 @@ impl HttpConfig {
             total_timeout: self.total_timeout,
             in_flight: Arc::new(Semaphore::new(self.max_in_flight.max(1))),
             max_reply_bytes: self.max_reply_bytes,
+            max_reply_items: self.max_reply_items,
         }
     }
 
@@ -247,6 +256,7 @@ pub struct Transport {
     total_timeout: Duration,
     in_flight: Arc<Semaphore>,
     max_reply_bytes: usize,
+    max_reply_items: usize,
 }
 
 /// How a provider reads its replies.
@@ -318,7 +328,7 @@ where
             }
             Ok(resp) if resp.status().is_success() => {
                 record_reply(&span, resp.status(), resp.headers());
-                return Ok(HttpReply::streaming(resp, transport.max_reply_bytes, permit));
+                return Ok(HttpReply::streaming(resp, transport, permit));
             }
             Ok(mut resp) => {
                 let status = resp.status();
@@ -365,6 +375,8 @@ pub struct HttpReply {
     /// Bytes that may still be read.
     left: usize,
     limit: usize,
+    /// Most list items the body may hold to be decoded.
+    max_items: usize,
 }
 
 #[derive(Debug)]
@@ -375,14 +387,15 @@ enum ReplyBody {
 }
 
 impl HttpReply {
-    fn streaming(mut resp: reqwest::Response, limit: usize, permit: Option<OwnedSemaphorePermit>) -> Self {
+    fn streaming(mut resp: reqwest::Response, transport: &Transport, permit: Option<OwnedSemaphorePermit>) -> Self {
         Self {
             status: resp.status(),
             headers: std::mem::take(resp.headers_mut()),
             body: ReplyBody::Streaming(resp),
             permit,
-            left: limit,
-            limit,
+            left: transport.max_reply_bytes,
+            limit: transport.max_reply_bytes,
+            max_items: transport.max_reply_items,
         }
     }
 
@@ -394,6 +407,7 @@ impl HttpReply {
             limit: body.len(),
             body: ReplyBody::Buffered(body),
             permit: None,
+            max_items: DEFAULT_MAX_REPLY_ITEMS,
         }
     }
 
@@ -520,14 +534,17 @@ pub async fn read_reply<O: Reply>(mut reply: HttpReply, op: &Operation, dialect:
         });
     }
     let body = reply.body().await?;
+    if !within_item_limit(&body, reply.max_items) {
+        return Err(Error::TooManyItems { cap: reply.max_items });
+    }
     let out = O::decode(&body)
-        .map_err(|e| Error::Decode {
-            status: Some(status.as_u16()),
-            message: if body.is_empty() {
-                "empty body where JSON was expected".into()
+        .map_err(|e| {
+            let status = Some(status.as_u16());
+            if body.is_empty() {
+                Error::decode(status, "empty body where JSON was expected")
             } else {
-                format!("malformed JSON: {e}")
-            },
+                Error::decode(status, &format!("malformed JSON: {e}"))
+            }
         })?
         .with_header_request_id(request_id_header(reply.headers()));
     if let Some(id) = out.request_id() {
@@ -703,7 +720,9 @@ mod tests {
         let places = Arc::new(Semaphore::new(1));
         let permit = places.clone().try_acquire_owned().unwrap();
         let resp = reqwest::Response::from(http::Response::new(body));
-        (HttpReply::streaming(resp, limit, Some(permit)), places)
+        let mut config = HttpConfig::default();
+        config.max_reply_bytes = limit;
+        (HttpReply::streaming(resp, &config.transport(), Some(permit)), places)
     }
 
     #[tokio::test]

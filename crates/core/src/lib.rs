@@ -11,6 +11,7 @@ pub mod meta;
 pub mod retry;
 pub mod secret;
 pub mod signing;
+pub mod text;
 pub mod time;
 pub mod wait;
 pub mod wire;

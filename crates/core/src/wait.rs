@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::Error;
+use crate::error::{Error, MAX_FIELD_CHARS};
+use crate::text::clip_escaped;
 
 /// How long and how often a generated `wait` calls again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,11 +15,15 @@ pub struct WaitPolicy {
     /// The overall deadline, from the first call. When it passes, the wait ends with
     /// [`Error::NotDone`] and the last state seen.
     pub timeout: Duration,
-    /// The pause before the second call; doubled after each call.
+    /// The pause before the second call; doubled after each call. At least [`MIN_INTERVAL`].
     pub initial_interval: Duration,
-    /// The longest pause.
+    /// The longest pause. At least [`MIN_INTERVAL`].
     pub max_interval: Duration,
 }
+
+/// The shortest pause between two calls of a wait, whatever the policy says: a policy of zero
+/// intervals must not turn a wait into a busy loop against the service (and its request quota).
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 impl Default for WaitPolicy {
     fn default() -> Self {
@@ -66,8 +71,8 @@ impl Waiter {
         Self {
             started,
             deadline: started + policy.timeout,
-            next: policy.initial_interval,
-            max: policy.max_interval.max(policy.initial_interval),
+            next: policy.initial_interval.max(MIN_INTERVAL),
+            max: policy.max_interval.max(policy.initial_interval).max(MIN_INTERVAL),
         }
     }
 
@@ -78,7 +83,7 @@ impl Waiter {
         if now >= self.deadline {
             return Err(Error::NotDone {
                 operation: operation.to_string(),
-                state,
+                state: state.map(|s| clip_escaped(&s, MAX_FIELD_CHARS)),
                 waited: now - self.started,
             });
         }
@@ -112,5 +117,35 @@ mod tests {
             "{e}"
         );
         assert_eq!(e.to_string(), "`Op` was not done after 10.0 s (last state: RUNNING)");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_intervals_pause_at_least_the_floor() {
+        let policy = WaitPolicy::default()
+            .timeout(Duration::from_secs(1))
+            .initial_interval(Duration::ZERO)
+            .max_interval(Duration::ZERO);
+        let mut w = Waiter::new(&policy);
+        let mut pauses = 0;
+        while w.pause("Op", None).await.is_ok() {
+            pauses += 1;
+        }
+        // 100 ms each: ten pauses fill the second.
+        assert_eq!(pauses, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_state_of_the_server_is_cut_and_escaped_in_the_error() {
+        let policy = WaitPolicy::default().timeout(Duration::ZERO);
+        let mut w = Waiter::new(&policy);
+        let state = format!("\u{1b}[2J{}", "s".repeat(100_000));
+        let e = w.pause("Op", Some(state)).await.unwrap_err();
+        let Error::NotDone { state: Some(s), .. } = &e else {
+            panic!("{e}")
+        };
+        assert!(s.starts_with("\\u{1b}[2Jsss"), "{s}");
+        // The ESC counts as one character of the original and is written as six; then the `…`.
+        assert_eq!(s.chars().count(), MAX_FIELD_CHARS - 1 + 6 + 1);
+        assert!(e.to_string().len() < 400, "{}", e.to_string().len());
     }
 }

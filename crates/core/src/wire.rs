@@ -70,6 +70,91 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
+/// Whether a JSON reply holds at most `max` list items, counted over every list at every depth, read
+/// without building anything: the check that bounds what decoding the reply may allocate (a 3 MB body
+/// of a million `{}` items would decode into hundreds of megabytes of empty structs). A body that is
+/// not JSON passes, so that decoding it reports what is wrong with it.
+pub fn within_item_limit(body: &[u8], max: usize) -> bool {
+    use serde::de::DeserializeSeed;
+    let mut budget = Budget {
+        left: max,
+        exceeded: false,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let _ = (Count(&mut budget)).deserialize(&mut de);
+    !budget.exceeded
+}
+
+struct Budget {
+    left: usize,
+    exceeded: bool,
+}
+
+/// Counts list items down from the budget, stopping when they run out; ignores everything else.
+struct Count<'a>(&'a mut Budget);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Count<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Count<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            if self.0.left == 0 {
+                // One more item is too many; the end of the list is not.
+                return match seq.next_element::<serde::de::IgnoredAny>()? {
+                    None => Ok(()),
+                    Some(_) => {
+                        self.0.exceeded = true;
+                        Err(serde::de::Error::custom("more list items than the limit"))
+                    }
+                };
+            }
+            self.0.left -= 1;
+            if seq.next_element_seed(Count(&mut *self.0))?.is_none() {
+                self.0.left += 1;
+                return Ok(());
+            }
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(Count(&mut *self.0))?;
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
 /// A typed reply of an operation, as the generated code declares it.
 pub trait Reply: Sized {
     /// Decodes a success reply's body.
@@ -120,6 +205,31 @@ impl Reply for Done {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_items_are_counted_at_every_depth() {
+        let cases: [(&[u8], usize, bool); 10] = [
+            (br#"{"a":[{},{},{}]}"#, 3, true),
+            (br#"{"a":[{},{},{}]}"#, 2, false),
+            (br#"{"a":[1,2],"b":{"c":[3]}}"#, 3, true),
+            (br#"{"a":[1,2],"b":{"c":[3]}}"#, 2, false),
+            (br#"[[1],[2]]"#, 4, true),
+            (br#"[[1],[2]]"#, 3, false),
+            (br#"{"a":[],"s":"[1,2,3]"}"#, 0, true),
+            (br#"{"a":[1]}"#, 0, false),
+            // Not JSON: left to the decoder to report.
+            (b"<html>", 0, true),
+            (b"", 0, true),
+        ];
+        for (body, max, want) in cases {
+            assert_eq!(
+                within_item_limit(body, max),
+                want,
+                "{} at {max}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 
     #[test]
     fn a_query_is_written_encoded_in_order() {

@@ -11,6 +11,7 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct CreateThingBody {
@@ -90,6 +91,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct Thing {
@@ -110,6 +112,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct ThingList {
@@ -705,7 +708,7 @@ impl ListThings<'_> {
         let wire = self.input.wire(&self.client.runtime);
         self.client.runtime.dry_run(&meta::LIST_THINGS, wire)
     }
-    ///Walks every page of `ListThings`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], and a failed call ends the walk with its error.
+    ///Walks every page of `ListThings`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], a page longer than `limit` or one that repeats the page before it (a service ignoring the offset) is [`dbops_core::Error::Decode`], and a failed call ends the walk with its error.
     pub async fn collect_all(
         self,
         cap: usize,
@@ -713,6 +716,7 @@ impl ListThings<'_> {
         let client = self.client;
         let mut input = self.input;
         let mut all = ::std::vec::Vec::new();
+        let mut last = 0usize;
         let mut offset: u64 = input.offset.unwrap_or(0);
         loop {
             input.offset = ::std::option::Option::Some(offset);
@@ -722,12 +726,37 @@ impl ListThings<'_> {
                 .await?;
             let page_total = page.total_count.and_then(|t| u64::try_from(t).ok());
             let got = page.things.len();
+            if let ::std::option::Option::Some(limit) = input.limit
+                && (got as u64) > limit
+            {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "a page of `{}` holds {got} items, more than the limit of {limit} asked for",
+                            "ListThings"
+                        ),
+                    ),
+                );
+            }
+            if got > 0 && got == last && all[all.len() - last..] == page.things[..] {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "the page of `{}` at offset {offset} repeats the page before it: the service ignores the offset",
+                            "ListThings"
+                        ),
+                    ),
+                );
+            }
             if all.len() + got > cap {
                 return ::std::result::Result::Err(dbops_core::Error::TooManyItems {
                     cap,
                 });
             }
             all.extend(page.things);
+            last = got;
             offset += got as u64;
             let short = input.limit.is_some_and(|limit| (got as u64) < limit);
             if got == 0 || short || page_total.is_some_and(|t| offset >= t) {

@@ -12,6 +12,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct DbUser {
@@ -33,6 +34,7 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct DeleteProcessReqBody {
@@ -116,6 +118,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct HuaweiError {
@@ -144,6 +147,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct ListDbUsersResponse {
@@ -222,6 +226,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct ListProcessesResponse {
@@ -300,6 +305,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct Process {
@@ -342,6 +348,7 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct RegisterDbUserReqBody {
@@ -416,6 +423,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct RegisterDbUserResponse {
@@ -1692,7 +1700,7 @@ impl ListDbUsers<'_> {
         let wire = self.input.wire(&self.client.runtime);
         self.client.runtime.dry_run(&meta::LIST_DB_USERS, wire)
     }
-    ///Walks every page of `ListDbUsers`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], and a failed call ends the walk with its error.
+    ///Walks every page of `ListDbUsers`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], a page longer than `limit` or one that repeats the page before it (a service ignoring the offset) is [`dbops_core::Error::Decode`], and a failed call ends the walk with its error.
     pub async fn collect_all(
         self,
         cap: usize,
@@ -1700,6 +1708,7 @@ impl ListDbUsers<'_> {
         let client = self.client;
         let mut input = self.input;
         let mut all = ::std::vec::Vec::new();
+        let mut last = 0usize;
         let mut offset: u64 = input.offset.unwrap_or(0);
         loop {
             input.offset = ::std::option::Option::Some(offset);
@@ -1709,12 +1718,37 @@ impl ListDbUsers<'_> {
                 .await?;
             let page_total = page.total.and_then(|t| u64::try_from(t).ok());
             let got = page.db_users.len();
+            if let ::std::option::Option::Some(limit) = input.limit
+                && (got as u64) > limit
+            {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "a page of `{}` holds {got} items, more than the limit of {limit} asked for",
+                            "ListDbUsers"
+                        ),
+                    ),
+                );
+            }
+            if got > 0 && got == last && all[all.len() - last..] == page.db_users[..] {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "the page of `{}` at offset {offset} repeats the page before it: the service ignores the offset",
+                            "ListDbUsers"
+                        ),
+                    ),
+                );
+            }
             if all.len() + got > cap {
                 return ::std::result::Result::Err(dbops_core::Error::TooManyItems {
                     cap,
                 });
             }
             all.extend(page.db_users);
+            last = got;
             offset += got as u64;
             let short = input.limit.is_some_and(|limit| (got as u64) < limit);
             if got == 0 || short || page_total.is_some_and(|t| offset >= t) {
@@ -2566,7 +2600,7 @@ impl ListProcesses<'_> {
         let wire = self.input.wire(&self.client.runtime);
         self.client.runtime.dry_run(&meta::LIST_PROCESSES, wire)
     }
-    ///Walks every page of `ListProcesses`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], and a failed call ends the walk with its error.
+    ///Walks every page of `ListProcesses`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], a page longer than `limit` or one that repeats the page before it (a service ignoring the offset) is [`dbops_core::Error::Decode`], and a failed call ends the walk with its error.
     pub async fn collect_all(
         self,
         cap: usize,
@@ -2574,6 +2608,7 @@ impl ListProcesses<'_> {
         let client = self.client;
         let mut input = self.input;
         let mut all = ::std::vec::Vec::new();
+        let mut last = 0usize;
         let mut offset: u64 = input.offset.unwrap_or(0);
         loop {
             input.offset = ::std::option::Option::Some(offset);
@@ -2583,12 +2618,37 @@ impl ListProcesses<'_> {
                 .await?;
             let page_total = page.count.and_then(|t| u64::try_from(t).ok());
             let got = page.processes.len();
+            if let ::std::option::Option::Some(limit) = input.limit
+                && (got as u64) > limit
+            {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "a page of `{}` holds {got} items, more than the limit of {limit} asked for",
+                            "ListProcesses"
+                        ),
+                    ),
+                );
+            }
+            if got > 0 && got == last && all[all.len() - last..] == page.processes[..] {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "the page of `{}` at offset {offset} repeats the page before it: the service ignores the offset",
+                            "ListProcesses"
+                        ),
+                    ),
+                );
+            }
             if all.len() + got > cap {
                 return ::std::result::Result::Err(dbops_core::Error::TooManyItems {
                     cap,
                 });
             }
             all.extend(page.processes);
+            last = got;
             offset += got as u64;
             let short = input.limit.is_some_and(|limit| (got as u64) < limit);
             if got == 0 || short || page_total.is_some_and(|t| offset >= t) {

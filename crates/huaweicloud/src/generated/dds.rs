@@ -11,6 +11,7 @@ pub mod types {
         ::serde::Serialize,
         Clone,
         Debug,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct DeleteSessionRequestBody {
@@ -29,6 +30,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct HuaweiError {
@@ -57,6 +59,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct ListSessionsResponse {
@@ -79,6 +82,7 @@ pub mod types {
         Clone,
         Debug,
         Default,
+        PartialEq,
         schemars::JsonSchema
     )]
     pub struct QuerySessionResponse {
@@ -1169,7 +1173,7 @@ impl ListSessions<'_> {
         let wire = self.input.wire(&self.client.runtime);
         self.client.runtime.dry_run(&meta::LIST_SESSIONS, wire)
     }
-    ///Walks every page of `ListSessions`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], and a failed call ends the walk with its error.
+    ///Walks every page of `ListSessions`: from the offset set (0 if none), a page of `limit` at a time (the service's default if none), until a page is empty or short, or the total count is reached. Returns the items of all pages; more than `cap` of them is [`dbops_core::Error::TooManyItems`], a page longer than `limit` or one that repeats the page before it (a service ignoring the offset) is [`dbops_core::Error::Decode`], and a failed call ends the walk with its error.
     pub async fn collect_all(
         self,
         cap: usize,
@@ -1180,6 +1184,7 @@ impl ListSessions<'_> {
         let client = self.client;
         let mut input = self.input;
         let mut all = ::std::vec::Vec::new();
+        let mut last = 0usize;
         let mut offset: u64 = input.offset.unwrap_or(0);
         loop {
             input.offset = ::std::option::Option::Some(offset);
@@ -1189,12 +1194,37 @@ impl ListSessions<'_> {
                 .await?;
             let page_total = page.total_count.and_then(|t| u64::try_from(t).ok());
             let got = page.sessions.len();
+            if let ::std::option::Option::Some(limit) = input.limit
+                && (got as u64) > limit
+            {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "a page of `{}` holds {got} items, more than the limit of {limit} asked for",
+                            "ListSessions"
+                        ),
+                    ),
+                );
+            }
+            if got > 0 && got == last && all[all.len() - last..] == page.sessions[..] {
+                return ::std::result::Result::Err(
+                    dbops_core::Error::decode(
+                        ::std::option::Option::None,
+                        &::std::format!(
+                            "the page of `{}` at offset {offset} repeats the page before it: the service ignores the offset",
+                            "ListSessions"
+                        ),
+                    ),
+                );
+            }
             if all.len() + got > cap {
                 return ::std::result::Result::Err(dbops_core::Error::TooManyItems {
                     cap,
                 });
             }
             all.extend(page.sessions);
+            last = got;
             offset += got as u64;
             let short = input.limit.is_some_and(|limit| (got as u64) < limit);
             if got == 0 || short || page_total.is_some_and(|t| offset >= t) {
