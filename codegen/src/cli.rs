@@ -114,7 +114,7 @@ fn apply_tokens(p: &crate::model::Param) -> TokenStream {
             let id = format!("{id}-env");
             quote! {
                 if let ::std::option::Option::Some(var) = m.get_one::<::std::string::String>(#id) {
-                    if let ::std::option::Option::Some(secret) = ctx.secret(var) {
+                    if let ::std::option::Option::Some(secret) = ctx.secret(var)? {
                         b = b.#setter(secret);
                     }
                 }

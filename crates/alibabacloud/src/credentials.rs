@@ -50,16 +50,19 @@ impl Credentials {
     /// From `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and, if set,
     /// `ALIBABA_CLOUD_SECURITY_TOKEN`.
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_vars(EnvLookup(dbops_core::env_var))
     }
 
     /// As [`Credentials::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let env = EnvLookup(lookup);
+        Self::from_vars(EnvLookup(|name: &str| Ok(lookup(name))))
+    }
+
+    fn from_vars(env: EnvLookup<impl Fn(&str) -> Result<Option<String>, Error>>) -> Result<Self, Error> {
         let id = env.required(ENV_ACCESS_KEY_ID)?;
         let secret = env.required(ENV_ACCESS_KEY_SECRET)?;
         Ok(Self {
-            security_token: env.optional(ENV_SECURITY_TOKEN).map(SecretString::new),
+            security_token: env.optional(ENV_SECURITY_TOKEN)?.map(SecretString::new),
             ..Self::new(id, secret)
         })
     }

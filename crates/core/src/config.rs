@@ -12,19 +12,31 @@ pub trait EnvCredentials: Sized {
     fn from_env() -> Result<Self, Error>;
 }
 
-/// Reads credential variables through a lookup (the process environment, or a test's map).
+/// A variable of the process environment: `None` when unset; a value that is not UTF-8 text is an
+/// [`Error::Config`] saying so (not "not set"), naming the variable and never showing its value.
+pub fn env_var(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::Config(format!(
+            "environment variable {name} is set but is not valid UTF-8 text"
+        ))),
+    }
+}
+
+/// Reads credential variables through a lookup: the process environment ([`env_var`]), or a test's map.
 pub struct EnvLookup<F>(pub F);
 
-impl<F: Fn(&str) -> Option<String>> EnvLookup<F> {
+impl<F: Fn(&str) -> Result<Option<String>, Error>> EnvLookup<F> {
     /// The variable's value; unset or blank is an [`Error::Config`] naming the variable.
     pub fn required(&self, name: &str) -> Result<String, Error> {
-        self.optional(name)
+        self.optional(name)?
             .ok_or_else(|| Error::Config(format!("environment variable {name} is not set")))
     }
 
     /// The variable's value; blank counts as unset.
-    pub fn optional(&self, name: &str) -> Option<String> {
-        (self.0)(name).filter(|v| !v.trim().is_empty())
+    pub fn optional(&self, name: &str) -> Result<Option<String>, Error> {
+        Ok((self.0)(name)?.filter(|v| !v.trim().is_empty()))
     }
 }
 

@@ -21,6 +21,9 @@ pub struct ServiceError {
     pub host_id: Option<String>,
     /// Alibaba Cloud `Recommend` (a diagnosis link).
     pub recommend: Option<String>,
+    /// Whether the reply says "too many requests", as the provider tells it (its throttling status
+    /// and codes): see [`Error::is_throttling`].
+    pub throttling: bool,
 }
 
 /// Longest vendor message kept in a [`ServiceError`], in characters; the rest is cut off.
@@ -38,6 +41,7 @@ impl ServiceError {
             request_id: None,
             host_id: None,
             recommend: None,
+            throttling: false,
         }
     }
 
@@ -165,6 +169,12 @@ impl Error {
         }
     }
 
+    /// Whether the service refused the call as one too many (throttling): worth trying again later,
+    /// more slowly. Each provider decides it from its own status and codes; callers never match codes.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, Error::Service(e) if e.throttling)
+    }
+
     /// A transport error, stripped of its URL (which may carry secrets in its query).
     pub fn transport(e: reqwest::Error) -> Self {
         let e = e.without_url();
@@ -239,6 +249,7 @@ mod tests {
             message: Some("é".repeat(MAX_MESSAGE_CHARS + 1)),
             request_id: Some("r".repeat(MAX_FIELD_CHARS)),
             host_id: None,
+            throttling: false,
             recommend: Some("x\u{1b}]0;title\u{7}".into()),
         }
         .clipped();

@@ -521,6 +521,7 @@ pub async fn read_reply<O: Reply>(mut reply: HttpReply, op: &Operation, dialect:
     if !status.is_success() {
         let body = reply.body().await?;
         let mut e = dialect.service_error(status, reply.headers(), &body);
+        e.throttling = dialect.is_throttling(status, &body);
         if status.is_redirection() {
             e.code = None;
             e.message = Some(redirect_message(reply.headers()));
@@ -720,8 +721,10 @@ mod tests {
         let places = Arc::new(Semaphore::new(1));
         let permit = places.clone().try_acquire_owned().unwrap();
         let resp = reqwest::Response::from(http::Response::new(body));
-        let mut config = HttpConfig::default();
-        config.max_reply_bytes = limit;
+        let config = HttpConfig {
+            max_reply_bytes: limit,
+            ..HttpConfig::default()
+        };
         (HttpReply::streaming(resp, &config.transport(), Some(permit)), places)
     }
 

@@ -16,7 +16,7 @@ pub mod time;
 pub mod wait;
 pub mod wire;
 
-pub use config::{ClientConfig, EnvCredentials, EnvLookup};
+pub use config::{ClientConfig, EnvCredentials, EnvLookup, env_var};
 pub use dryrun::PreparedRequest;
 pub use error::{Error, ServiceError};
 pub use http::{HttpConfig, Proxy};

@@ -36,7 +36,7 @@ pub fn command() -> Command {
 
 /// `dbops db-user register`.
 pub async fn register(m: &ArgMatches, ctx: &Context) -> Result<(), Error> {
-    let password = match ctx.secret("DBOPS_DB_USER_PASSWORD") {
+    let password = match ctx.secret("DBOPS_DB_USER_PASSWORD")? {
         Some(p) => p,
         None if std::io::stdin().is_terminal() => dialoguer::Password::new()
             .with_prompt("database password")

@@ -3,7 +3,7 @@
 //! a second, then raised again step by step), one JSON result line per instance, a progress bar on a
 //! terminal only, and a failed instance failing the run.
 
-use std::io::IsTerminal;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use dbops_core::Error;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
+use crate::ended::Ended;
 use crate::sessions::Target;
 
 /// A request rate that adapts to throttling: multiplicative decrease, additive increase.
@@ -88,97 +89,177 @@ impl AdaptiveRate {
     }
 }
 
-/// Whether `e` is the service saying "too many requests".
-pub fn is_throttling(e: &Error) -> bool {
-    match e {
-        Error::Service(s) => {
-            s.status == 429
-                || s.code.as_deref().is_some_and(|c| {
-                    c == "Throttling" || c.starts_with("Throttling.") || c == "APIGW.0308" || c == "APIG.0308"
-                })
+/// Longest line of `--instances`, in bytes: an instance id and its connection or node take far less.
+pub const MAX_LINE_BYTES: usize = 1024;
+
+/// The lines of `--instances`, read one at a time: a file, or `-` for standard input; one instance a
+/// line, optionally followed by its DAS connection (huawei-das) or node (alibaba-mysql); `#` starts a
+/// comment. A bad line (too long, not UTF-8, more than two fields) is an error naming its number; its
+/// text is never echoed.
+pub struct Targets {
+    reader: Box<dyn BufRead + Send>,
+    source: String,
+    line: usize,
+    buf: Vec<u8>,
+}
+
+impl Targets {
+    /// Opens `path` (`-`: standard input).
+    pub fn open(path: &str) -> Result<Self, Error> {
+        let reader: Box<dyn BufRead + Send> = if path == "-" {
+            Box::new(BufReader::new(std::io::stdin()))
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| Error::Config(format!("--instances {path}: {e}")))?;
+            Box::new(BufReader::new(file))
+        };
+        Ok(Self {
+            reader,
+            source: path.to_string(),
+            line: 0,
+            buf: Vec::with_capacity(MAX_LINE_BYTES + 1),
+        })
+    }
+
+    fn bad(&self, why: &str) -> Error {
+        Error::Config(format!("--instances {}, line {}: {why}", self.source, self.line))
+    }
+
+    /// The next target, `None` at the end.
+    pub fn next_target(&mut self) -> Result<Option<Target>, Error> {
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            let n = (&mut self.reader)
+                .take(MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| self.bad(&e.to_string()))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if self.buf.last() == Some(&b'\n') {
+                self.buf.pop();
+            } else if self.buf.len() > MAX_LINE_BYTES {
+                return Err(self.bad(&format!("longer than {MAX_LINE_BYTES} bytes")));
+            }
+            let text = std::str::from_utf8(&self.buf).map_err(|_| self.bad("not UTF-8 text"))?;
+            let text = text.split('#').next().unwrap_or("");
+            let mut parts = text.split_whitespace();
+            let Some(instance) = parts.next() else { continue };
+            let target = Target {
+                instance: instance.to_string(),
+                extra: parts.next().map(str::to_string),
+            };
+            if parts.next().is_some() {
+                return Err(self.bad("more than two fields (an instance, then its connection or node)"));
+            }
+            return Ok(Some(target));
         }
-        _ => false,
     }
 }
 
-/// Reads `--instances`: a file, or `-` for standard input; one instance a line, optionally followed by
-/// its DAS connection (huawei-das) or node (alibaba-mysql); `#` starts a comment.
-pub fn read_targets(path: &str) -> Result<Vec<Target>, Error> {
-    let text = if path == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| Error::Config(format!("--instances -: {e}")))?
-    } else {
-        std::fs::read_to_string(path).map_err(|e| Error::Config(format!("--instances {path}: {e}")))?
-    };
-    Ok(text
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let mut parts = l.split_whitespace();
-            Target {
-                instance: parts.next().unwrap_or_default().to_string(),
-                extra: parts.next().map(str::to_string),
-            }
-        })
-        .collect())
-}
-
-/// Runs `work` for every target (its value, and whether it did all it should), `concurrency` at once, each attempt within `rate`; a throttled attempt
-/// slows the rate and is tried again (up to `max_tries` times). Prints one JSON line per target as it
-/// ends and returns whether all succeeded.
-pub async fn run<F, Fut>(targets: Vec<Target>, concurrency: usize, rate: Arc<AdaptiveRate>, work: F) -> bool
+/// Runs `work` for every target of `--instances path` (its value, and how it ended), `concurrency` at
+/// once, each attempt within `rate`; a throttled attempt slows the rate and is tried again (up to 20
+/// times). Prints one JSON line per target as it ends and returns how the run ended: as its worst
+/// instance.
+///
+/// Memory stays bounded whatever the file's size: lines are read as work is taken, through a queue of
+/// twice `concurrency` targets. A file is read through once first, so that a bad line stops the run
+/// before anything is sent; standard input cannot be, so a bad line there ends the run after the
+/// instances before it (and fails it).
+pub async fn run<F, Fut>(path: &str, concurrency: usize, rate: Arc<AdaptiveRate>, work: F) -> Result<Ended, Error>
 where
     F: Fn(Target) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(serde_json::Value, bool), Error>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<(serde_json::Value, Ended), Error>> + Send + 'static,
 {
-    const MAX_TRIES: u32 = 20;
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(targets.len() as u64)
+    let concurrency = concurrency.max(1);
+    let total = if path == "-" {
+        None
     } else {
-        indicatif::ProgressBar::hidden()
+        let mut targets = Targets::open(path)?;
+        let mut n = 0u64;
+        while targets.next_target()?.is_some() {
+            n += 1;
+        }
+        Some(n)
+    };
+    let mut targets = Targets::open(path)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2 * concurrency);
+    std::thread::spawn(move || {
+        loop {
+            let next = targets.next_target().transpose();
+            let last = !matches!(next, Some(Ok(_)));
+            if next.is_none() || tx.blocking_send(next.unwrap_or(Ok(Target::default()))).is_err() || last {
+                return;
+            }
+        }
+    });
+    let bar = match total {
+        _ if !std::io::stderr().is_terminal() => indicatif::ProgressBar::hidden(),
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::no_length(),
     };
     let work = Arc::new(work);
-    let places = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut tasks = Vec::with_capacity(targets.len());
-    for target in targets {
-        let (work, places, rate, bar) = (work.clone(), places.clone(), rate.clone(), bar.clone());
-        tasks.push(tokio::spawn(async move {
-            let _place = places.acquire_owned().await;
-            let mut tries = 0;
-            let result = loop {
-                tries += 1;
-                rate.ready().await;
-                match work(target.clone()).await {
-                    Err(e) if is_throttling(&e) && tries < MAX_TRIES => rate.throttled(),
-                    other => {
-                        if other.is_ok() {
-                            rate.succeeded();
-                        }
-                        break other;
-                    }
-                }
-            };
-            let (line, ok) = match &result {
-                Ok((v, ok)) => (
-                    serde_json::json!({"instance": target.instance, "ok": ok, "result": v, "tries": tries}),
-                    *ok,
-                ),
-                Err(e) => (
-                    serde_json::json!({"instance": target.instance, "ok": false, "error": e.to_string(), "tries": tries}),
-                    false,
-                ),
-            };
+    let mut running = tokio::task::JoinSet::new();
+    let mut ended = Ended::Done;
+    while let Some(next) = rx.recv().await {
+        let target = match next {
+            Ok(target) => target,
+            Err(e) => {
+                bar.suspend(|| eprintln!("error: {e}; the instances after it were not worked on"));
+                ended = ended.max(Ended::Failed);
+                break;
+            }
+        };
+        while running.len() >= concurrency {
+            if let Some(done) = running.join_next().await {
+                ended = ended.max(done.unwrap_or(Ended::Failed));
+            }
+        }
+        let (work, rate, bar) = (work.clone(), rate.clone(), bar.clone());
+        running.spawn(async move {
+            let (line, end) = one(&*work, &rate, target).await;
             bar.suspend(|| println!("{line}"));
             bar.inc(1);
-            ok
-        }));
+            end
+        });
     }
-    let mut all_ok = true;
-    for t in tasks {
-        all_ok &= t.await.unwrap_or(false);
+    drop(rx);
+    while let Some(done) = running.join_next().await {
+        ended = ended.max(done.unwrap_or(Ended::Failed));
     }
     bar.finish_and_clear();
-    all_ok
+    Ok(ended)
+}
+
+/// One target's work, tried again while throttled: its result line and how it ended.
+async fn one<F, Fut>(work: &F, rate: &AdaptiveRate, target: Target) -> (serde_json::Value, Ended)
+where
+    F: Fn(Target) -> Fut,
+    Fut: std::future::Future<Output = Result<(serde_json::Value, Ended), Error>>,
+{
+    const MAX_TRIES: u32 = 20;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        rate.ready().await;
+        match work(target.clone()).await {
+            Err(e) if e.is_throttling() && tries < MAX_TRIES => rate.throttled(),
+            Ok((v, end)) => {
+                rate.succeeded();
+                let ok = end == Ended::Done;
+                return (
+                    serde_json::json!({"instance": target.instance, "ok": ok, "result": v, "tries": tries}),
+                    end,
+                );
+            }
+            Err(e) => {
+                return (
+                    serde_json::json!({"instance": target.instance, "ok": false, "error": e.to_string(), "tries": tries}),
+                    Ended::Failed,
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

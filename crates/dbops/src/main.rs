@@ -6,9 +6,11 @@
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use dbops_core::Error;
+use dbops_core::{Error, env_var};
 
+mod audit;
 mod db_user;
+mod ended;
 mod fleet;
 mod sessions;
 
@@ -19,6 +21,7 @@ mod generated {
     pub mod commands;
 }
 
+use ended::Ended;
 use generated::commands::{self, Outcome};
 
 /// What every subcommand shares: where to send, and whether to send at all.
@@ -51,7 +54,11 @@ impl Context {
             let local = dbops_core::http::is_loopback_endpoint(endpoint);
             return Ok(config.endpoint(endpoint.clone()).allow_http(local));
         }
-        match self.region.clone().or_else(|| std::env::var(region_var).ok()) {
+        match self
+            .region
+            .clone()
+            .map_or_else(|| env_var(region_var), |r| Ok(Some(r)))?
+        {
             Some(region) => Ok(config.region(region)),
             None => Ok(config),
         }
@@ -68,7 +75,7 @@ impl Context {
     /// `ALIBABA_CLOUD_PROFILE` or its current one; modes AK and StsToken); the documented DAS endpoint
     /// unless `--region` or `--endpoint` says otherwise.
     pub fn alibabacloud(&self) -> Result<alibabacloud_dbops::ClientConfig, Error> {
-        let config = if std::env::var_os("ALIBABA_CLOUD_ACCESS_KEY_ID").is_some() {
+        let config = if std::env::var_os(alibabacloud_dbops::credentials::ENV_ACCESS_KEY_ID).is_some() {
             alibabacloud_dbops::ClientConfig::from_env()?
         } else {
             alibabacloud_dbops::ClientConfig::new(aliyun_profile(self.profile.clone())?)
@@ -76,9 +83,9 @@ impl Context {
         self.place(config, "ALIBABA_CLOUD_REGION_ID")
     }
 
-    /// A secret parameter, from the environment variable `var`.
-    pub fn secret(&self, var: &str) -> Option<String> {
-        std::env::var(var).ok().filter(|v| !v.is_empty())
+    /// A secret parameter, from the environment variable `var` (unset or empty: none).
+    pub fn secret(&self, var: &str) -> Result<Option<String>, Error> {
+        Ok(env_var(var)?.filter(|v| !v.is_empty()))
     }
 }
 
@@ -91,16 +98,23 @@ fn aliyun_profile(wanted: Option<String>) -> Result<alibabacloud_dbops::Credenti
         )
     })?;
     let path = std::path::Path::new(&home).join(".aliyun/config.json");
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        Error::Config(format!(
+    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Config(format!(
             "no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure the Alibaba Cloud CLI ({} not found)",
+            path.display()
+        )),
+        _ => Error::Config(format!("cannot read {}: {e}", path.display())),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::Config(format!(
+            "{} is not UTF-8 text (the Alibaba Cloud CLI writes UTF-8 JSON)",
             path.display()
         ))
     })?;
     let doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::Config(format!("{} is not valid JSON: {e}", path.display())))?;
     let name = wanted
-        .or_else(|| std::env::var("ALIBABA_CLOUD_PROFILE").ok())
+        .map_or_else(|| env_var("ALIBABA_CLOUD_PROFILE"), |p| Ok(Some(p)))?
         .or_else(|| doc["current"].as_str().map(str::to_string))
         .unwrap_or_else(|| "default".into());
     let profile = doc["profiles"]
@@ -167,8 +181,8 @@ fn cli() -> Command {
 fn failed(e: &Error) -> ExitCode {
     eprintln!("error: {e}");
     match e {
-        Error::InvalidRequest(_) | Error::Config(_) => ExitCode::from(2),
-        _ => ExitCode::FAILURE,
+        Error::InvalidRequest(_) | Error::Config(_) => Ended::NothingSent.code(),
+        _ => Ended::Failed.code(),
     }
 }
 
@@ -189,16 +203,8 @@ async fn main() -> ExitCode {
     }
     if provider == "sessions" {
         return match pm.subcommand() {
-            Some(("list", lm)) => match sessions::list(lm, &ctx).await {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(e) => failed(&e),
-            },
-            Some(("kill", km)) => match sessions::kill(km, &ctx).await {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(e) => failed(&e),
-            },
+            Some(("list", lm)) => sessions::list(lm, &ctx).await.map_or_else(|e| failed(&e), Ended::code),
+            Some(("kill", km)) => sessions::kill(km, &ctx).await.map_or_else(|e| failed(&e), Ended::code),
             _ => ExitCode::from(2),
         };
     }

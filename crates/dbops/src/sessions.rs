@@ -2,15 +2,18 @@
 //! filtered as pt-kill filters them, and killed with a plan, a confirmation, a dry run, per-session
 //! outcomes and an audit log.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use dbops_core::text::{clip_escaped, escaped};
 use dbops_core::{Error, WaitPolicy};
 use serde_json::{Value, json};
 
 use crate::Context;
+use crate::audit::AuditLog;
+use crate::ended::Ended;
 
 /// The services whose sessions `dbops` lists and kills.
 pub const SERVICES: [&str; 4] = ["huawei-das", "huawei-dds", "alibaba-mysql", "alibaba-redis"];
@@ -390,15 +393,18 @@ fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
             table.set_header(["id", "user", "host", "database", "command", "state", "seconds", "sql"]);
+            // Every cell is the server's text: control characters escaped, as JSON output has them,
+            // so that a session's SQL or user cannot drive the terminal.
+            let cell = |text: &Option<String>| escaped(text.as_deref().unwrap_or(""));
             for s in sessions {
-                let sql: String = s.sql.as_deref().unwrap_or("").chars().take(60).collect();
+                let sql = clip_escaped(s.sql.as_deref().unwrap_or(""), 60);
                 table.add_row([
-                    s.id.clone(),
-                    s.user.clone().unwrap_or_default(),
-                    s.host.clone().unwrap_or_default(),
-                    s.database.clone().unwrap_or_default(),
-                    s.command.clone().unwrap_or_default(),
-                    s.state.clone().unwrap_or_default(),
+                    escaped(&s.id),
+                    cell(&s.user),
+                    cell(&s.host),
+                    cell(&s.database),
+                    cell(&s.command),
+                    cell(&s.state),
                     s.seconds.map(|t| t.to_string()).unwrap_or_default(),
                     sql,
                 ]);
@@ -409,14 +415,13 @@ fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
 }
 
 /// `dbops sessions list`.
-pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
+pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
     let service = text_of(m, "service").unwrap_or_default();
     let filter = Filter::from_matches(m)?;
     let svc = Svc::new(&service, ctx)?;
     if let Some(path) = m.get_one::<String>("instances") {
-        let targets = crate::fleet::read_targets(path)?;
         let (svc, filter) = (Arc::new(svc), Arc::new(filter));
-        return Ok(crate::fleet::run(targets, concurrency(m), rate(m), move |target| {
+        return crate::fleet::run(path, concurrency(m), rate(m), move |target| {
             let (svc, filter) = (svc.clone(), filter.clone());
             async move {
                 let sessions = fetch(&svc, &target, &filter).await?;
@@ -425,10 +430,10 @@ pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
                     .filter(|s| filter.selects(s))
                     .map(Session::to_json)
                     .collect();
-                Ok((json!({"sessions": chosen}), true))
+                Ok((json!({"sessions": chosen}), Ended::Done))
             }
         })
-        .await);
+        .await;
     }
     let sessions = fetch(&svc, &target_of(m), &filter).await?;
     let chosen: Vec<&Session> = sessions.iter().filter(|s| filter.selects(s)).collect();
@@ -440,7 +445,7 @@ pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
         }
     });
     print_sessions(&chosen, &format, false);
-    Ok(true)
+    Ok(Ended::Done)
 }
 
 fn concurrency(m: &ArgMatches) -> usize {
@@ -457,9 +462,9 @@ fn rate(m: &ArgMatches) -> Arc<crate::fleet::AdaptiveRate> {
 /// characters only.
 fn who(service: &str) -> String {
     let var = if service.starts_with("huawei") {
-        "HUAWEICLOUD_SDK_AK"
+        huaweicloud_dbops::credentials::ENV_AK
     } else {
-        "ALIBABA_CLOUD_ACCESS_KEY_ID"
+        alibabacloud_dbops::credentials::ENV_ACCESS_KEY_ID
     };
     match std::env::var(var) {
         Ok(ak) => format!("{}…", ak.chars().take(4).collect::<String>()),
@@ -467,27 +472,27 @@ fn who(service: &str) -> String {
     }
 }
 
-fn audit(path: Option<&String>, entry: Value) -> Result<(), Error> {
-    let Some(path) = path else { return Ok(()) };
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::Config(format!("--audit {path}: {e}")))?;
-    writeln!(file, "{entry}").map_err(|e| Error::Config(format!("--audit {path}: {e}")))
+/// Writes a kill's record to the audit log, if there is one: how the kill ended, made
+/// [`Ended::AuditLost`] when the record could not be written (the error is returned to be shown
+/// beside the kill's outcome).
+fn audit(log: Option<&AuditLog>, entry: Value, ended: Ended) -> (Ended, Option<String>) {
+    match log.map(|log| log.record(&entry)) {
+        Some(Err(e)) => (Ended::AuditLost, Some(e)),
+        _ => (ended, None),
+    }
 }
 
 fn now() -> String {
     dbops_core::time::UtcDateTime::from_system(std::time::SystemTime::now()).extended()
 }
 
-/// `dbops sessions kill`. Returns whether every selected session was killed.
-pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
+/// `dbops sessions kill`: how it ended (every selected session killed, or not, or its audit record
+/// lost).
+pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
     let service = text_of(m, "service").unwrap_or_default();
     let instance = text_of(m, "instance").unwrap_or_default();
     let filter = Filter::from_matches(m)?;
     let all = m.get_flag("all");
-    let audit_path = m.get_one::<String>("audit");
     if service == "alibaba-redis" && !all {
         return Err(Error::Config(
             "alibaba-redis: DAS kills all sessions of a Redis instance or none; pass --all to kill them all".into(),
@@ -500,17 +505,19 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
                 "a fleet is killed without asking per instance: pass --yes (or --dry-run to see the plan)".into(),
             ));
         }
-        let targets = crate::fleet::read_targets(path)?;
-        let shared = Arc::new((svc, filter, ctx.clone(), audit_path.cloned(), service.clone()));
-        return Ok(crate::fleet::run(targets, concurrency(m), rate(m), move |target| {
+        // Before anything is sent: a log that cannot be appended to stops the run here.
+        let log = m.get_one::<String>("audit").map(|p| AuditLog::open(p)).transpose()?;
+        let shared = Arc::new((svc, filter, ctx.clone(), log, service.clone()));
+        return crate::fleet::run(path, concurrency(m), rate(m), move |target| {
             let shared = shared.clone();
             async move {
-                let (svc, filter, ctx, audit_path, service) = &*shared;
-                kill_one(svc, filter, ctx, audit_path.as_ref(), service, &target, all).await
+                let (svc, filter, ctx, log, service) = &*shared;
+                kill_one(svc, filter, ctx, log.as_ref(), service, &target, all).await
             }
         })
-        .await);
+        .await;
     }
+    let log = m.get_one::<String>("audit").map(|p| AuditLog::open(p)).transpose()?;
     let target = target_of(m);
     let sessions = fetch(&svc, &target, &filter).await?;
     let chosen: Vec<&Session> = if all {
@@ -534,7 +541,7 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
         true,
     );
     if chosen.is_empty() {
-        return Ok(true);
+        return Ok(Ended::Done);
     }
     if !ctx.dry_run && !m.get_flag("yes") {
         if !std::io::stdin().is_terminal() {
@@ -549,7 +556,7 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
             .map_err(|e| Error::Config(format!("confirmation: {e}")))?;
         if !go {
             eprintln!("nothing killed");
-            return Ok(true);
+            return Ok(Ended::Done);
         }
     }
     let ids: Vec<String> = chosen.iter().map(|s| s.id.clone()).collect();
@@ -561,15 +568,19 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<bool, Error> {
     for r in &requests {
         println!("{r}");
     }
-    audit(
-        audit_path,
+    let (ended, lost) = audit(
+        log.as_ref(),
         json!({
             "time": now(), "who": who(&service), "service": service, "instance": instance,
             "sessions": ids, "dry_run": ctx.dry_run, "request_ids": request_ids,
             "outcomes": outcomes.iter().map(|(id, ok, reason)| json!({"id": id, "killed": ok, "reason": reason})).collect::<Vec<_>>(),
         }),
-    )?;
-    Ok(killed)
+        if killed { Ended::Done } else { Ended::Failed },
+    );
+    if let Some(e) = lost {
+        eprintln!("error: {e}; the kill was sent, and its outcome is above");
+    }
+    Ok(ended)
 }
 
 /// Kills what the filter selects on one instance of a fleet, audited; the value reports each session,
@@ -578,11 +589,11 @@ async fn kill_one(
     svc: &Svc,
     filter: &Filter,
     ctx: &Context,
-    audit_path: Option<&String>,
+    log: Option<&AuditLog>,
     service: &str,
     target: &Target,
     all: bool,
-) -> Result<(Value, bool), Error> {
+) -> Result<(Value, Ended), Error> {
     let sessions = fetch(svc, target, filter).await?;
     let ids: Vec<String> = sessions
         .iter()
@@ -590,7 +601,7 @@ async fn kill_one(
         .map(|s| s.id.clone())
         .collect();
     if ids.is_empty() {
-        return Ok((json!({"selected": 0}), true));
+        return Ok((json!({"selected": 0}), Ended::Done));
     }
     let (outcomes, request_ids, requests) = send_kill(svc, target, ctx, &ids, all).await?;
     let outcomes: Vec<Value> = outcomes
@@ -598,17 +609,19 @@ async fn kill_one(
         .map(|(id, ok, reason)| json!({"id": id, "killed": ok, "reason": reason}))
         .collect();
     let all_killed = ctx.dry_run || outcomes.iter().all(|o| o["killed"] == true);
-    audit(
-        audit_path,
+    let (ended, lost) = audit(
+        log,
         json!({
             "time": now(), "who": who(service), "service": service, "instance": target.instance,
             "sessions": ids, "dry_run": ctx.dry_run, "request_ids": request_ids, "outcomes": outcomes,
         }),
-    )?;
-    Ok((
-        json!({"selected": ids.len(), "outcomes": outcomes, "dry_run_requests": requests}),
-        all_killed,
-    ))
+        if all_killed { Ended::Done } else { Ended::Failed },
+    );
+    let mut result = json!({"selected": ids.len(), "outcomes": outcomes, "dry_run_requests": requests});
+    if let Some(e) = lost {
+        result["audit_error"] = json!(e);
+    }
+    Ok((result, ended))
 }
 
 type KillReport = (Vec<(String, bool, Option<String>)>, Vec<String>, Vec<String>);
@@ -660,10 +673,10 @@ async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String], al
             if let Some(node) = &target.extra {
                 input = input.node_id(node);
             }
-            if let Some(user) = ctx.secret("DBOPS_DB_USER") {
+            if let Some(user) = ctx.secret("DBOPS_DB_USER")? {
                 input = input.db_user(user);
             }
-            if let Some(password) = ctx.secret("DBOPS_DB_USER_PASSWORD") {
+            if let Some(password) = ctx.secret("DBOPS_DB_USER_PASSWORD")? {
                 input = input.db_user_password(password);
             }
             if ctx.dry_run {

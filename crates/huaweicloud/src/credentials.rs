@@ -90,16 +90,19 @@ impl Credentials {
     /// From `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID` and, if set,
     /// `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_vars(EnvLookup(dbops_core::env_var))
     }
 
     /// As [`Credentials::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let env = EnvLookup(lookup);
+        Self::from_vars(EnvLookup(|name: &str| Ok(lookup(name))))
+    }
+
+    fn from_vars(env: EnvLookup<impl Fn(&str) -> Result<Option<String>, Error>>) -> Result<Self, Error> {
         let access_key = SecretString::new(env.required(ENV_AK)?);
         let secret_key = SecretString::new(env.required(ENV_SK)?);
         let project_id = env.required(ENV_PROJECT_ID)?;
-        let security_token = env.optional(ENV_SECURITY_TOKEN).map(SecretString::new);
+        let security_token = env.optional(ENV_SECURITY_TOKEN)?.map(SecretString::new);
         Ok(Self::with_auth(
             Auth::AkSk {
                 access_key,

@@ -248,7 +248,7 @@ pub async fn run(
             if let ::std::option::Option::Some(var) = m
                 .get_one::<::std::string::String>("db-user-password-env")
             {
-                if let ::std::option::Option::Some(secret) = ctx.secret(var) {
+                if let ::std::option::Option::Some(secret) = ctx.secret(var)? {
                     b = b.db_user_password(secret);
                 }
             }
@@ -452,7 +452,7 @@ pub async fn run(
             if let ::std::option::Option::Some(var) = m
                 .get_one::<::std::string::String>("db-user-password-env")
             {
-                if let ::std::option::Option::Some(secret) = ctx.secret(var) {
+                if let ::std::option::Option::Some(secret) = ctx.secret(var)? {
                     b = b.db_user_password(secret);
                 }
             }
