@@ -5,10 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 pub mod generated;
+pub mod tls;
 pub mod verify;
 
 /// A request as it arrived on the socket.
@@ -149,16 +150,25 @@ impl Server {
 
     /// As [`Server::start`], on a chosen port (0: any free port).
     pub async fn start_on(port: u16, handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
-        Self::spawn(port, true, Arc::new(handler)).await
+        Self::spawn(port, true, None, Arc::new(handler)).await
+    }
+
+    /// As [`Server::start`], over TLS with these settings ([`tls::Issued::server_config`]); reach it at
+    /// [`Server::https_url`].
+    pub async fn start_tls(
+        tls: Arc<tokio_rustls::rustls::ServerConfig>,
+        handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::spawn(0, true, Some(tokio_rustls::TlsAcceptor::from(tls)), Arc::new(handler)).await
     }
 
     /// A responder for benchmarks: answers every request with `reply` and records nothing, so its
     /// memory does not grow with the number of calls.
     pub async fn responder(reply: Reply) -> Self {
-        Self::spawn(0, false, Arc::new(move |_: &RawRequest, _| reply.clone())).await
+        Self::spawn(0, false, None, Arc::new(move |_: &RawRequest, _| reply.clone())).await
     }
 
-    async fn spawn(port: u16, record: bool, handler: Arc<Handler>) -> Self {
+    async fn spawn(port: u16, record: bool, tls: Option<tokio_rustls::TlsAcceptor>, handler: Arc<Handler>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -170,10 +180,20 @@ impl Server {
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let (handler, recorded) = (handler.clone(), recorded.clone());
+                let (handler, recorded, tls) = (handler.clone(), recorded.clone(), tls.clone());
                 let held = gauge.hold();
                 tokio::spawn(async move {
-                    let _ = serve(stream, handler, recorded).await;
+                    if stream.set_nodelay(true).is_err() {
+                        return;
+                    }
+                    let _ = match tls {
+                        None => serve(stream, handler, recorded).await,
+                        // A client that refuses the certificate ends the handshake: nothing to serve.
+                        Some(tls) => match tls.accept(stream).await {
+                            Ok(stream) => serve(stream, handler, recorded).await,
+                            Err(e) => Err(e),
+                        },
+                    };
                     drop(held);
                 });
             }
@@ -190,6 +210,12 @@ impl Server {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://HOST:PORT`, for a server started with [`Server::start_tls`] (`host` should resolve to
+    /// this machine: `localhost`, `127.0.0.1`).
+    pub fn https_url(&self, host: &str) -> String {
+        format!("https://{host}:{}", self.addr.port())
     }
 
     /// Connections accepted so far.
@@ -243,13 +269,30 @@ impl Drop for Server {
     }
 }
 
+/// A connection the server talks HTTP over: plain TCP, or TLS over it.
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Makes closing the connection reset it (RST).
+    fn set_zero_linger(&self) -> std::io::Result<()>;
+}
+
+impl Conn for TcpStream {
+    fn set_zero_linger(&self) -> std::io::Result<()> {
+        TcpStream::set_zero_linger(self)
+    }
+}
+
+impl Conn for tokio_rustls::server::TlsStream<TcpStream> {
+    fn set_zero_linger(&self) -> std::io::Result<()> {
+        self.get_ref().0.set_zero_linger()
+    }
+}
+
 async fn serve(
-    stream: TcpStream,
+    stream: impl Conn,
     handler: Arc<Handler>,
     recorded: Option<Arc<Mutex<Vec<RawRequest>>>>,
 ) -> std::io::Result<()> {
     let mut stream = stream;
-    stream.set_nodelay(true)?;
     let mut buf = Vec::with_capacity(4096);
     loop {
         let Some(request) = read_request(&mut stream, &mut buf).await? else {
@@ -400,7 +443,7 @@ async fn serve(
     }
 }
 
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<RawRequest>> {
+async fn read_request(stream: &mut impl Conn, buf: &mut Vec<u8>) -> std::io::Result<Option<RawRequest>> {
     let head_end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;

@@ -138,6 +138,14 @@ impl<C> ClientConfig<C> {
         self
     }
 
+    /// Trusts the certificate authorities of this PEM bundle besides the system's: a private endpoint's,
+    /// or an inspecting proxy's. May be called more than once. The bundle is read when the client is
+    /// built, and refused there ([`Error::Config`]) if it holds no PEM certificate.
+    pub fn add_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.http.extra_roots_pem.push(pem.into());
+        self
+    }
+
     /// Which proxy requests go through (default [`Proxy::Environment`]).
     pub fn proxy(mut self, proxy: Proxy) -> Self {
         self.http.proxy = proxy;

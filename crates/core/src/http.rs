@@ -46,6 +46,10 @@ pub struct HttpConfig {
     pub max_idle_connections: usize,
     /// Which proxy, if any, requests go through.
     pub proxy: Proxy,
+    /// Certificate authorities trusted besides the system's (PEM bundles, as given): a private
+    /// endpoint's, or an inspecting proxy's. Read when the client is built; a bundle without a
+    /// certificate, or that is not PEM, is refused there.
+    pub extra_roots_pem: Vec<Vec<u8>>,
 }
 
 /// Default of [`HttpConfig::max_reply_bytes`]: 32 MiB, room for the session list of a busy instance.
@@ -79,6 +83,7 @@ impl Default for HttpConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             proxy: Proxy::default(),
+            extra_roots_pem: Vec::new(),
         }
     }
 }
@@ -104,6 +109,7 @@ impl HttpConfig {
     ///
     /// Redirects are never followed and no `Referer` is sent: a request, and the credentials it carries,
     /// go to the endpoint only. Idle connections are capped at [`HttpConfig::max_idle_connections`].
+    /// Certificates are checked against the system's roots and [`HttpConfig::extra_roots_pem`].
     pub fn build_client(&self, endpoint: &str) -> Result<reqwest::Client, Error> {
         if self.max_in_flight == 0 {
             return Err(Error::Config("max_in_flight must be at least 1".into()));
@@ -115,6 +121,9 @@ impl HttpConfig {
             .referer(false)
             .pool_max_idle_per_host(self.max_idle_connections)
             .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+        if !self.extra_roots_pem.is_empty() {
+            builder = builder.tls_certs_merge(self.extra_roots()?);
+        }
         builder = match &self.proxy {
             Proxy::Environment if goes_direct(endpoint) => builder.no_proxy(),
             Proxy::Environment => builder,
@@ -127,6 +136,20 @@ impl HttpConfig {
         builder
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))
+    }
+
+    /// The certificates of [`HttpConfig::extra_roots_pem`]; each bundle must hold at least one.
+    fn extra_roots(&self) -> Result<Vec<reqwest::Certificate>, Error> {
+        let mut roots = Vec::new();
+        for (n, pem) in self.extra_roots_pem.iter().enumerate() {
+            let bad = |why: &str| Error::Config(format!("extra root certificates, bundle {}: {why}", n + 1));
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|_| bad("not a PEM certificate bundle"))?;
+            if certs.is_empty() {
+                return Err(bad("holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"));
+            }
+            roots.extend(certs);
+        }
+        Ok(roots)
     }
 
     /// The limits every call of a client shares: retries, total timeout, in-flight requests, reply size.

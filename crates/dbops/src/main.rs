@@ -32,6 +32,7 @@ pub struct Context {
     region: Option<String>,
     endpoint: Option<String>,
     profile: Option<String>,
+    ca_bundle: Option<String>,
 }
 
 impl Context {
@@ -41,15 +42,27 @@ impl Context {
             region: m.get_one::<String>("region").cloned(),
             endpoint: m.get_one::<String>("endpoint").cloned(),
             profile: m.get_one::<String>("profile").cloned(),
+            ca_bundle: m.get_one::<String>("ca-bundle").cloned(),
         }
     }
 
-    /// `--endpoint` if given (plain http only to this machine), else `--region` or the variable `region_var`.
+    /// `--endpoint` if given (plain http only to this machine), else `--region` or the variable
+    /// `region_var`; the roots of `--ca-bundle` (or `SSL_CERT_FILE`) trusted besides the system's.
     fn place<C>(
         &self,
-        config: dbops_core::ClientConfig<C>,
+        mut config: dbops_core::ClientConfig<C>,
         region_var: &str,
     ) -> Result<dbops_core::ClientConfig<C>, Error> {
+        let bundle = match &self.ca_bundle {
+            Some(path) => Some(("--ca-bundle", path.clone())),
+            None => env_var("SSL_CERT_FILE")?
+                .filter(|p| !p.is_empty())
+                .map(|p| ("SSL_CERT_FILE", p)),
+        };
+        if let Some((source, path)) = bundle {
+            let pem = std::fs::read(&path).map_err(|e| Error::Config(format!("{source} {path}: {e}")))?;
+            config = config.add_root_certificates_pem(pem);
+        }
         if let Some(endpoint) = &self.endpoint {
             let local = dbops_core::http::is_loopback_endpoint(endpoint);
             return Ok(config.endpoint(endpoint.clone()).allow_http(local));
@@ -164,6 +177,13 @@ fn cli() -> Command {
                 .global(true)
                 .value_name("NAME")
                 .help("Alibaba Cloud: the Alibaba Cloud CLI profile to use when no credential variables are set"),
+        )
+        .arg(
+            Arg::new("ca-bundle")
+                .long("ca-bundle")
+                .global(true)
+                .value_name("FILE")
+                .help("Also trust the certificate authorities in this PEM file (default: SSL_CERT_FILE, if set)"),
         )
         .arg(
             Arg::new("dry-run")

@@ -433,3 +433,62 @@ async fn unreadable_credentials_are_reported_as_what_is_wrong_with_them() {
     let out = dbops(&list("alibaba-redis"), env());
     assert!(text(&out.stderr).contains("not found"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn a_private_root_is_trusted_from_ca_bundle_or_ssl_cert_file() {
+    let ca = dbops_tests::tls::TestCa::new("dbops CLI test CA");
+    let server = Server::start_tls(
+        ca.issue(&["localhost"], false).server_config(),
+        rate_limited_gateway(1_000),
+    )
+    .await;
+    let pem = scratch("ca").join("ca.pem");
+    std::fs::write(&pem, &ca.pem).unwrap();
+    // The environment of `run` is static text.
+    let pem: &'static str = Box::leak(pem.to_string_lossy().into_owned().into_boxed_str());
+    let list = |more: &[&str]| {
+        let mut a = vec![
+            "sessions",
+            "list",
+            "--service",
+            "alibaba-redis",
+            "--output",
+            "json",
+            "--instance",
+            "r-1",
+        ];
+        a.extend_from_slice(more);
+        a.push("--endpoint");
+        a.iter()
+            .map(|s| s.to_string())
+            .chain([server.https_url("localhost")])
+            .collect::<Vec<_>>()
+    };
+
+    let out = run(list(&[]), ali_env()).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("certificate"), "{}", text(&out.stderr));
+
+    let out = run(list(&["--ca-bundle", pem]), ali_env()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sessions: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sessions.as_array().unwrap().len(), 2);
+
+    let mut env = ali_env();
+    env.push(("SSL_CERT_FILE", pem));
+    let out = run(list(&[]), env).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = run(list(&["--ca-bundle", "/nonexistent/ca.pem"]), ali_env()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--ca-bundle /nonexistent/ca.pem: "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "only the two trusted runs reached the gateway"
+    );
+}
