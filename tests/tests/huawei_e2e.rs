@@ -646,6 +646,33 @@ fn credentials_debug_is_masked() {
 }
 
 #[tokio::test]
+async fn an_iam_token_never_shows_in_debug_a_client_or_a_dry_run() {
+    let creds = Credentials::iam_token(TOKEN, PROJECT);
+    let text = format!("{creds:?}");
+    assert!(!text.contains(TOKEN), "{text}");
+    assert!(text.contains(PROJECT), "{text}");
+    let server = Server::start(|_, _| Reply::empty(200)).await;
+    let client = DasClient::new(config(&server, creds)).unwrap();
+    let text = format!("{client:?}");
+    assert!(!text.contains(TOKEN), "{text}");
+    let dry = client
+        .delete_process()
+        .input(body())
+        .instance_id(INSTANCE)
+        .dry_run()
+        .await
+        .unwrap();
+    for text in [format!("{dry:?}"), dry.to_string()] {
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(
+            text.to_lowercase().contains("x-auth-token"),
+            "the token header is shown, masked: {text}"
+        );
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
 async fn every_attempt_is_built_and_signed_afresh_and_a_request_that_cannot_be_built_is_not_sent() {
     // The send loop keeps no copy of a request for a retry: each attempt builds its own, then signs it.
     let server = Server::start(|_, _| Reply::empty(503)).await;

@@ -380,3 +380,88 @@ async fn a_walk_stops_with_an_error_on_a_page_longer_than_asked_or_one_that_repe
     assert_eq!(walk(&server).await.unwrap().len(), 50);
     assert_eq!(server.requests().len(), 3);
 }
+
+fn dds(server: &Server) -> huaweicloud_dbops::DdsClient {
+    huaweicloud_dbops::DdsClient::new(
+        huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new(HW_AK, HW_SK, PROJECT))
+            .endpoint(server.url())
+            .allow_http(true)
+            .total_timeout(Duration::from_secs(5)),
+    )
+    .unwrap()
+}
+
+/// A Huawei DDS gateway serving `total` sessions of one node, a page at a time, with `total_count`.
+fn node_sessions(total: usize) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::HuaweiAccount {
+        access_key: HW_AK,
+        secret_key: HW_SK,
+        security_token: None,
+        iam_token: None,
+    };
+    move |req, _| {
+        if let Err(why) = account.check(req) {
+            return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
+        }
+        assert_eq!(req.path(), format!("/v3/{PROJECT}/nodes/node-1/sessions"));
+        let q = |k: &str| req.query_param(k).and_then(|v| v.parse::<usize>().ok());
+        let (offset, limit) = (q("offset").unwrap_or(0), q("limit").unwrap_or(100));
+        let page: Vec<_> = (offset..(offset + limit).min(total))
+            .map(|n| json!({"id": format!("s{n}"), "active": true, "cost_time": "1000000"}))
+            .collect();
+        Reply::json(200, &json!({"sessions": page, "total_count": total}).to_string())
+    }
+}
+
+#[tokio::test]
+async fn every_page_of_a_dds_node_sessions_is_walked() {
+    // 25 sessions, 20 a page: a full first page is not the last.
+    let server = Server::start(node_sessions(25)).await;
+    let all = dds(&server)
+        .list_sessions()
+        .node_id("node-1")
+        .limit(20)
+        .collect_all(1_000)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.iter().map(|s| s.id.clone().unwrap()).collect();
+    assert_eq!(ids, (0..25).map(|n| format!("s{n}")).collect::<Vec<_>>());
+    let offsets: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.query_param("offset").unwrap())
+        .collect();
+    assert_eq!(offsets, ["0", "20"]);
+}
+
+#[tokio::test]
+async fn a_walk_ends_at_the_total_without_asking_again() {
+    // 40 items, 20 a page: both pages are full, and the total says the second is the last.
+    for (total_of, server) in [
+        ("count", Server::start(processes(40, None)).await),
+        ("total_count", Server::start(node_sessions(40)).await),
+    ] {
+        let walked = if total_of == "count" {
+            das(&server)
+                .list_processes()
+                .instance_id(INSTANCE)
+                .db_user_id(DB_USER_ID)
+                .limit(20)
+                .collect_all(1_000)
+                .await
+                .unwrap()
+                .len()
+        } else {
+            dds(&server)
+                .list_sessions()
+                .node_id("node-1")
+                .limit(20)
+                .collect_all(1_000)
+                .await
+                .unwrap()
+                .len()
+        };
+        assert_eq!(walked, 40, "{total_of}");
+        assert_eq!(server.requests().len(), 2, "{total_of}: no call at offset 40");
+    }
+}

@@ -184,11 +184,12 @@ where
     };
     let mut targets = Targets::open(path)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(2 * concurrency);
+    // The reader: a target (or the error of a bad line, which ends it) at a time, waiting while the
+    // queue is full; it stops when the run stops taking work.
     std::thread::spawn(move || {
-        loop {
-            let next = targets.next_target().transpose();
-            let last = !matches!(next, Some(Ok(_)));
-            if next.is_none() || tx.blocking_send(next.unwrap_or(Ok(Target::default()))).is_err() || last {
+        while let Some(next) = targets.next_target().transpose() {
+            let bad = next.is_err();
+            if tx.blocking_send(next).is_err() || bad {
                 return;
             }
         }
