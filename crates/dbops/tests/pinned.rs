@@ -206,12 +206,7 @@ async fn replication_of_an_ordinary_user_is_never_selected_by_a_filter_and_kille
     )
     .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let last = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "DELETE")
-        .last()
-        .unwrap();
+    let last = server.requests().into_iter().rfind(|r| r.method == "DELETE").unwrap();
     assert_eq!(
         serde_json::from_slice::<Value>(&last.body).unwrap()["process_ids"],
         json!(["201"])
