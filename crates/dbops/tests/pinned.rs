@@ -236,3 +236,63 @@ async fn min_seconds_n_selects_a_session_of_exactly_n_seconds_and_not_one_of_n_m
         }
     }
 }
+
+#[tokio::test]
+async fn a_fleet_kill_kills_on_each_instance_only_what_the_filters_select() {
+    let sessions = vec![
+        ("201", "repl", "Binlog Dump", 9_000),
+        ("205", "app", "Query", 9_000),
+        ("206", "app", "Query", 5),
+        ("207", "report", "Query", 9_000),
+    ];
+    let server = Server::start(gateway("huawei-das", sessions)).await;
+    let dir = std::env::temp_dir().join(format!("dbops-pinned-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("instances.txt");
+    let second = "0123456789abcdef0123456789abcdefin01";
+    std::fs::write(&file, format!("{INSTANCE} {DB_USER_ID}\n{second} {DB_USER_ID}\n")).unwrap();
+    let args = [
+        "sessions",
+        "kill",
+        "--service",
+        "huawei-das",
+        "--endpoint",
+        &server.url(),
+        "--user",
+        "app",
+        "--min-seconds",
+        "60",
+        "--yes",
+        "--instances",
+        &file.to_string_lossy(),
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let out = dbops(args, env_of("huawei-das")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["result"]["selected"] == 1), "{lines:?}");
+    let mut killed: Vec<(String, Value)> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| {
+            let instance = r.path().split('/').nth(4).unwrap().to_string();
+            (
+                instance,
+                serde_json::from_slice::<Value>(&r.body).unwrap()["process_ids"].clone(),
+            )
+        })
+        .collect();
+    killed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut want = vec![
+        (second.to_string(), json!(["205"])),
+        (INSTANCE.to_string(), json!(["205"])),
+    ];
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(killed, want);
+}
