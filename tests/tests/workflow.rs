@@ -465,3 +465,32 @@ async fn a_walk_ends_at_the_total_without_asking_again() {
         assert_eq!(server.requests().len(), 2, "{total_of}: no call at offset 40");
     }
 }
+
+#[tokio::test]
+async fn a_kill_on_one_node_asks_for_its_result_on_that_node() {
+    for (node, want) in [(Some("pi-bp1"), Some("pi-bp1")), (Some(""), None), (None, None)] {
+        let created = json!({"Code": 200, "Success": true, "RequestId": "R", "Data": "t1"}).to_string();
+        let server = Server::start(ali_gateway(move |action, req, _| match action {
+            "CreateKillInstanceSessionTask" => Reply::json(200, &created),
+            _ => task_result(&req.query_param("TaskId").unwrap(), "SUCCESS"),
+        }))
+        .await;
+        let mut input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+            .instance_id("pc-1")
+            .db_user("admin")
+            .db_user_password("p")
+            .kill_all_sessions(false)
+            .session_ids([101u64]);
+        if let Some(node) = node {
+            input = input.node_id(node);
+        }
+        ali(&server).kill_sessions(input, quick(2_000)).await.unwrap();
+        let asked: Vec<_> = server
+            .requests()
+            .iter()
+            .filter(|r| r.header("x-acs-action") == Some("GetKillInstanceSessionTaskResult"))
+            .map(|r| r.query_param("NodeId"))
+            .collect();
+        assert_eq!(asked, [want.map(str::to_string)], "{node:?}");
+    }
+}
