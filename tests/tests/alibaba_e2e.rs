@@ -488,6 +488,49 @@ async fn invalid_requests_are_refused_before_sending() {
         matches!(&err, Error::InvalidRequest(v) if v.field == "InstanceId" && v.rule == "is required"),
         "{err:?}"
     );
+    // The kill with the maintenance account has the same rules, but no account to give.
+    use alibabacloud_dbops::das::CreateKillInstanceSessionTaskWithMaintainUserInput as Maintain;
+    let maintain_cases: Vec<(Maintain, &str, &str)> = vec![
+        (Maintain::default().kill_all_sessions(true), "InstanceId", "is required"),
+        (
+            Maintain::default().instance_id("").kill_all_sessions(true),
+            "InstanceId",
+            "must be at least 1 character long",
+        ),
+        (
+            Maintain::default().instance_id("rm-1"),
+            "KillAllSessions",
+            "is required",
+        ),
+        (
+            Maintain::default()
+                .instance_id("rm-1")
+                .kill_all_sessions(false)
+                .ignored_users(["ok", ""]),
+            "IgnoredUsers[1]",
+            "must be at least 1 character long",
+        ),
+        (
+            Maintain::default()
+                .instance_id("rm-1")
+                .kill_all_sessions(true)
+                .session_ids([7u64]),
+            "SessionIds",
+            "must be left out when KillAllSessions is true: the service then kills every session and ignores the ids",
+        ),
+    ];
+    for (input, field, rule) in maintain_cases {
+        let err = client
+            .create_kill_instance_session_task_with_maintain_user()
+            .input(input)
+            .send()
+            .await
+            .unwrap_err();
+        let Error::InvalidRequest(v) = &err else {
+            panic!("expected a violation, got {err:?}")
+        };
+        assert_eq!((v.field.as_str(), v.rule.as_str()), (field, rule));
+    }
     assert_eq!(server.requests().len(), 0, "nothing may reach the network");
 }
 

@@ -272,6 +272,27 @@ async fn every_page_of_processes_is_walked_and_a_failed_page_ends_the_walk() {
 }
 
 #[tokio::test]
+async fn a_kill_reply_with_as_many_task_ids_as_allowed_is_waited_on_whole() {
+    let ids: Vec<String> = (0..alibabacloud_dbops::workflow::MAX_TASKS)
+        .map(|i| format!("t{i}"))
+        .collect();
+    let created = json!({"Code": 200, "Success": true, "RequestId": "R", "Data": ids}).to_string();
+    let server = Server::start(ali_gateway(move |action, req, _| match action {
+        "CreateKillInstanceSessionTask" => Reply::json(200, &created),
+        _ => task_result(&req.query_param("TaskId").unwrap(), "SUCCESS"),
+    }))
+    .await;
+    let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+        .instance_id("pc-1")
+        .db_user("admin")
+        .db_user_password("p")
+        .kill_all_sessions(true);
+    let outcomes = ali(&server).kill_sessions(input, quick(10_000)).await.unwrap();
+    assert_eq!(outcomes.len(), 64);
+    assert_eq!(outcomes[63].task_id, "t63");
+}
+
+#[tokio::test]
 async fn a_kill_reply_with_too_many_task_ids_is_not_waited_on() {
     let ids: Vec<String> = (0..65).map(|i| format!("t{i}")).collect();
     let created = json!({"Code": 200, "Success": true, "RequestId": "R", "Data": ids}).to_string();
