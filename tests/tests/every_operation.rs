@@ -32,6 +32,8 @@ struct Case {
     input: Map<String, Value>,
     /// Query parameter → its text on the wire.
     query: Vec<(String, String)>,
+    /// Wire names of the parameters and body fields the spec marks required (credentials left out).
+    required: Vec<String>,
     reply: Value,
 }
 
@@ -44,6 +46,7 @@ fn case(rel: &str, operation_id: &str) -> Case {
             }
             let mut input = Map::new();
             let mut query = Vec::new();
+            let mut required = Vec::new();
             let mut wire_path = path.clone();
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let p = match p.get("$ref").and_then(Value::as_str) {
@@ -51,6 +54,9 @@ fn case(rel: &str, operation_id: &str) -> Case {
                     None => p,
                 };
                 let name = p["name"].as_str().unwrap();
+                if p["required"] == true && p.get("x-from-credentials").is_none() {
+                    required.push(name.to_string());
+                }
                 if p.get("x-from-credentials").is_some() {
                     wire_path = wire_path.replace(&format!("{{{name}}}"), PROJECT);
                     continue;
@@ -77,6 +83,15 @@ fn case(rel: &str, operation_id: &str) -> Case {
             if let Some(body) = op.pointer("/requestBody/content/application~1json/example") {
                 input.extend(body.as_object().unwrap().clone());
             }
+            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+                let schema = match schema.get("$ref").and_then(Value::as_str) {
+                    Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap(),
+                    None => schema,
+                };
+                for name in schema["required"].as_array().into_iter().flatten() {
+                    required.push(name.as_str().unwrap().to_string());
+                }
+            }
             let action = op.get("x-acs-action").and_then(Value::as_str).map(str::to_string);
             return Case {
                 method: if action.is_some() {
@@ -88,6 +103,7 @@ fn case(rel: &str, operation_id: &str) -> Case {
                 action,
                 input,
                 query,
+                required,
                 reply: op
                     .pointer("/responses/200/content/application~1json/example")
                     .cloned()
@@ -149,6 +165,13 @@ impl Case {
         .await
     }
 
+    /// The case's Input without `name`.
+    fn input_without<T: serde::de::DeserializeOwned>(&self, name: &str) -> T {
+        let mut input = self.input.clone();
+        input.remove(name);
+        serde_json::from_value(Value::Object(input)).unwrap()
+    }
+
     fn check_reply<T: Serialize>(&self, reply: &T) {
         assert_eq!(
             serde_json::to_value(reply).unwrap(),
@@ -189,6 +212,22 @@ macro_rules! huawei_case {
             let reply = client.$method().input(input).send().await.unwrap();
             case.check_reply(&reply);
             assert_eq!(server.requests().len(), 1);
+            // Each parameter the spec requires, left out, is refused by name before anything is sent.
+            assert!(!case.required.is_empty(), "{} requires nothing", $op);
+            for name in &case.required {
+                let input: $input = case.input_without(name);
+                let err = client.$method().input(input).send().await.unwrap_err();
+                let huaweicloud_dbops::Error::InvalidRequest(v) = &err else {
+                    panic!("{} without {name}: {err}", $op)
+                };
+                assert_eq!(
+                    (v.field.as_str(), v.rule.as_str()),
+                    (name.as_str(), "is required"),
+                    "{}",
+                    $op
+                );
+            }
+            assert_eq!(server.requests().len(), 1);
         }
     };
 }
@@ -203,6 +242,27 @@ macro_rules! alibaba_case {
             let server = case.server(false).await;
             let reply = ali_client(&server).$method().input(input).send().await.unwrap();
             case.check_reply(&reply);
+            assert_eq!(server.requests().len(), 1);
+            // Each parameter the spec requires, left out, is refused by name before anything is sent.
+            assert!(!case.required.is_empty(), "{} requires nothing", $op);
+            for name in &case.required {
+                let input: $input = case.input_without(name);
+                let err = ali_client(&server)
+                    .$method()
+                    .input(input)
+                    .send()
+                    .await
+                    .unwrap_err();
+                let alibabacloud_dbops::Error::InvalidRequest(v) = &err else {
+                    panic!("{} without {name}: {err}", $op)
+                };
+                assert_eq!(
+                    (v.field.as_str(), v.rule.as_str()),
+                    (name.as_str(), "is required"),
+                    "{}",
+                    $op
+                );
+            }
             assert_eq!(server.requests().len(), 1);
         }
     };
