@@ -563,3 +563,40 @@ fn the_default_endpoint_is_cn_shanghai_and_https_is_required() {
         DasClient::new(ClientConfig::new(Credentials::new(AK, SECRET)).endpoint("http://das.example.com")).unwrap_err();
     assert!(err.to_string().contains("plain http"), "{err}");
 }
+
+#[tokio::test]
+async fn throttling_is_told_by_the_error_whether_the_reply_is_a_400_or_a_200_that_reports_failure() {
+    let throttled = r#"{"Code":"Throttling.User","Message":"Request was denied due to user flow control.","Success":"false","RequestId":"R-T"}"#;
+    for status in [400, 200] {
+        let server = Server::start(move |_, _| Reply::json(status, throttled)).await;
+        let client = DasClient::new(
+            ClientConfig::new(Credentials::new(AK, SECRET))
+                .endpoint(server.url())
+                .allow_http(true)
+                .retry(RetryPolicy::none()),
+        )
+        .unwrap();
+        let err = client
+            .kill_instance_all_session()
+            .instance_id("r-1")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_throttling(), "HTTP {status}: {err}");
+        assert_eq!(err.code(), Some("Throttling.User"));
+    }
+    let server = Server::start(|_, _| Reply::json(400, r#"{"Code":"InvalidParams","Message":"bad"}"#)).await;
+    let client = DasClient::new(
+        ClientConfig::new(Credentials::new(AK, SECRET))
+            .endpoint(server.url())
+            .allow_http(true),
+    )
+    .unwrap();
+    let err = client
+        .kill_instance_all_session()
+        .instance_id("r-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!err.is_throttling(), "{err}");
+}

@@ -576,6 +576,7 @@ pub async fn read_reply<O: Reply>(mut reply: HttpReply, op: &Operation, dialect:
     }
     if let Some(mut failure) = out.failure() {
         failure.status = status.as_u16();
+        failure.throttling = dialect.is_throttling(status, &body);
         return Err(Error::Service(Box::new(failure.clipped())));
     }
     Ok(out)
