@@ -4,44 +4,11 @@
 //! page of ten million just under the reply cap. One test in its own binary, so no other test's
 //! allocations are counted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use dbops_tests::alloc::{Counting, peak_growth};
 use dbops_tests::{Reply, Server};
 use huaweicloud_dbops::Error;
-
-struct Counting;
-
-static IN_USE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = IN_USE.fetch_add(layout.size(), SeqCst) + layout.size();
-            PEAK.fetch_max(now, SeqCst);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(p, layout) };
-        IN_USE.fetch_sub(layout.size(), SeqCst);
-    }
-    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, layout, new_size) };
-        if !q.is_null() {
-            if new_size > layout.size() {
-                let now = IN_USE.fetch_add(new_size - layout.size(), SeqCst) + new_size - layout.size();
-                PEAK.fetch_max(now, SeqCst);
-            } else {
-                IN_USE.fetch_sub(layout.size() - new_size, SeqCst);
-            }
-        }
-        q
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -50,14 +17,6 @@ const MIB: usize = 1 << 20;
 const PROJECT: &str = "054e292c9880d4992f02c0196d3ea468";
 const INSTANCE: &str = "da304cd5bbb944de828759bc7be3d3fein01";
 const DB_USER_ID: &str = "2c250598-1e3c-4d31-bc19-be1d866247e6";
-
-/// The peak heap growth, over what was in use before, while `f` runs.
-async fn peak_growth<T>(f: impl Future<Output = T>) -> (T, usize) {
-    let base = IN_USE.load(SeqCst);
-    PEAK.store(base, SeqCst);
-    let out = f.await;
-    (out, PEAK.load(SeqCst).saturating_sub(base))
-}
 
 /// A server answering every request with `count` copies of `item` between `prefix` and `suffix`.
 async fn list_server(prefix: &str, item: &str, count: usize, suffix: &str) -> Server {

@@ -2,44 +2,11 @@
 //! client reads a 200 MB reply (success and error, with and without a declared length). One test in its
 //! own binary, so no other test's allocations are counted.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use dbops_tests::alloc::{Counting, peak_growth};
 use dbops_tests::{Reply, Server};
 use huaweicloud_dbops::{Error, RetryPolicy};
-
-struct Counting;
-
-static IN_USE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = IN_USE.fetch_add(layout.size(), SeqCst) + layout.size();
-            PEAK.fetch_max(now, SeqCst);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(p, layout) };
-        IN_USE.fetch_sub(layout.size(), SeqCst);
-    }
-    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, layout, new_size) };
-        if !q.is_null() {
-            if new_size > layout.size() {
-                let now = IN_USE.fetch_add(new_size - layout.size(), SeqCst) + new_size - layout.size();
-                PEAK.fetch_max(now, SeqCst);
-            } else {
-                IN_USE.fetch_sub(layout.size() - new_size, SeqCst);
-            }
-        }
-        q
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -47,14 +14,6 @@ static GLOBAL: Counting = Counting;
 const MIB: usize = 1 << 20;
 const CAP: usize = 8 * MIB;
 const REPLY: u64 = 200_000_000;
-
-/// The peak heap growth, over what was in use before, while `f` runs.
-async fn peak_growth<T>(f: impl Future<Output = T>) -> (T, usize) {
-    let base = IN_USE.load(SeqCst);
-    PEAK.store(base, SeqCst);
-    let out = f.await;
-    (out, PEAK.load(SeqCst).saturating_sub(base))
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_200_mb_reply_costs_about_the_cap_in_memory() {
