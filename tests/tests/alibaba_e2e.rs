@@ -600,3 +600,19 @@ async fn throttling_is_told_by_the_error_whether_the_reply_is_a_400_or_a_200_tha
         .unwrap_err();
     assert!(!err.is_throttling(), "{err}");
 }
+
+#[tokio::test]
+async fn an_optional_parameter_is_sent_when_given_and_left_out_when_empty() {
+    for (given, want) in [(Some("console-1"), Some("console-1")), (Some(""), None), (None, None)] {
+        let server = Server::start(|_, _| Reply::json(200, r#"{"Code":"200","Success":"true","RequestId":"R"}"#)).await;
+        let client = client(&server);
+        let mut call = client.kill_instance_all_session().instance_id("r-1");
+        if let Some(v) = given {
+            call = call.console_context(v);
+        }
+        call.send().await.unwrap();
+        let sent = &server.requests()[0];
+        assert_eq!(sent.query_param("ConsoleContext").as_deref(), want, "{given:?}");
+        assert_eq!(sent.query_param("InstanceId").as_deref(), Some("r-1"));
+    }
+}
