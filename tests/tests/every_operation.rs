@@ -32,8 +32,12 @@ struct Case {
     input: Map<String, Value>,
     /// Query parameter → its text on the wire.
     query: Vec<(String, String)>,
-    /// Wire names of the parameters and body fields the spec marks required (credentials left out).
-    required: Vec<String>,
+    /// Wire names of the parameters and body fields the spec marks required (credentials left out),
+    /// with the rule a check names when one is left out (a list that must hold items: that rule).
+    required: Vec<(String, String)>,
+    /// For each rule the spec gives a parameter or body field: its wire name, a value that breaks the
+    /// rule, and the rule the check must name.
+    broken: Vec<(String, Value, String)>,
     reply: Value,
 }
 
@@ -47,6 +51,7 @@ fn case(rel: &str, operation_id: &str) -> Case {
             let mut input = Map::new();
             let mut query = Vec::new();
             let mut required = Vec::new();
+            let mut broken = Vec::new();
             let mut wire_path = path.clone();
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let p = match p.get("$ref").and_then(Value::as_str) {
@@ -55,7 +60,10 @@ fn case(rel: &str, operation_id: &str) -> Case {
                 };
                 let name = p["name"].as_str().unwrap();
                 if p["required"] == true && p.get("x-from-credentials").is_none() {
-                    required.push(name.to_string());
+                    required.push((name.to_string(), missing_rule(&p["schema"])));
+                }
+                if p.get("x-from-credentials").is_none() {
+                    broken.extend(breaking(name, &p["schema"], p["required"] == true));
                 }
                 if p.get("x-from-credentials").is_some() {
                     wire_path = wire_path.replace(&format!("{{{name}}}"), PROJECT);
@@ -88,8 +96,17 @@ fn case(rel: &str, operation_id: &str) -> Case {
                     Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap(),
                     None => schema,
                 };
-                for name in schema["required"].as_array().into_iter().flatten() {
-                    required.push(name.as_str().unwrap().to_string());
+                let body_required: Vec<&str> = schema["required"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                for name in &body_required {
+                    required.push((name.to_string(), missing_rule(&schema["properties"][*name])));
+                }
+                for (name, field) in schema["properties"].as_object().into_iter().flatten() {
+                    broken.extend(breaking(name, field, body_required.contains(&name.as_str())));
                 }
             }
             let action = op.get("x-acs-action").and_then(Value::as_str).map(str::to_string);
@@ -104,6 +121,7 @@ fn case(rel: &str, operation_id: &str) -> Case {
                 input,
                 query,
                 required,
+                broken,
                 reply: op
                     .pointer("/responses/200/content/application~1json/example")
                     .cloned()
@@ -112,6 +130,61 @@ fn case(rel: &str, operation_id: &str) -> Case {
         }
     }
     panic!("no operation {operation_id} in {rel}");
+}
+
+/// The rule a check names for a required field of `schema` left out: `is required`, or for a list that
+/// must hold items, that rule (a list left out is an empty list).
+fn missing_rule(schema: &Value) -> String {
+    match schema["minItems"].as_u64() {
+        Some(n) if schema["type"] == "array" => format!("must hold at least {n} item{}", if n == 1 { "" } else { "s" }),
+        _ => "is required".to_string(),
+    }
+}
+
+/// Values breaking each rule of a string or integer `schema`, with the rule the generated check names:
+/// `enum`, `pattern` (a `!` matches none of the specs' patterns), length (the empty string only where
+/// the parameter is required: an empty optional one counts as not given), `minimum` and `maximum`.
+fn breaking(name: &str, schema: &Value, required: bool) -> Vec<(String, Value, String)> {
+    let mut out = Vec::new();
+    let mut add = |value: Value, rule: String| out.push((name.to_string(), value, rule));
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    match schema["type"].as_str() {
+        Some("string") if schema.get("x-json-array-text").is_none() && schema.get("x-integer-text").is_none() => {
+            if let Some(values) = schema["enum"].as_array() {
+                let listed: Vec<String> = values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|v| format!("`{v}`"))
+                    .collect();
+                add(json!("zz-not-listed"), format!("must be one of {}", listed.join(", ")));
+            }
+            if let Some(p) = schema["pattern"].as_str() {
+                add(json!("!"), format!("must match the pattern `{p}`"));
+            }
+            if let Some(n) = schema["minLength"].as_u64().filter(|&n| n > 1 || required) {
+                add(
+                    json!("x".repeat(n as usize - 1)),
+                    format!("must be at least {n} character{} long", plural(n)),
+                );
+            }
+            if let Some(n) = schema["maxLength"].as_u64() {
+                add(
+                    json!("x".repeat(n as usize + 1)),
+                    format!("must be at most {n} character{} long", plural(n)),
+                );
+            }
+        }
+        Some("integer") => {
+            if let Some(min) = schema["minimum"].as_i64().filter(|&m| m > 0) {
+                add(json!(min - 1), format!("must be at least {min}"));
+            }
+            if let Some(max) = schema["maximum"].as_i64() {
+                add(json!(max + 1), format!("must be at most {max}"));
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 impl Case {
@@ -165,6 +238,31 @@ impl Case {
         .await
     }
 
+    /// Each rule the spec gives, broken in the example input, is refused by `check` with the field's
+    /// name and the rule.
+    fn assert_rules_broken<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        check: impl Fn(&T) -> Result<(), dbops_core::Violation>,
+    ) {
+        assert!(!self.broken.is_empty(), "{op} has no rule");
+        for (name, value, rule) in &self.broken {
+            let v = check(&self.input_with(name, value)).unwrap_err();
+            assert_eq!(
+                (v.field.as_str(), v.rule.as_str()),
+                (name.as_str(), rule.as_str()),
+                "{op} {value}"
+            );
+        }
+    }
+
+    /// The case's Input with `name` set to `value`.
+    fn input_with<T: serde::de::DeserializeOwned>(&self, name: &str, value: &Value) -> T {
+        let mut input = self.input.clone();
+        input.insert(name.to_string(), value.clone());
+        serde_json::from_value(Value::Object(input)).unwrap()
+    }
+
     /// The case's Input without `name`.
     fn input_without<T: serde::de::DeserializeOwned>(&self, name: &str) -> T {
         let mut input = self.input.clone();
@@ -214,7 +312,7 @@ macro_rules! huawei_case {
             assert_eq!(server.requests().len(), 1);
             // Each parameter the spec requires, left out, is refused by name before anything is sent.
             assert!(!case.required.is_empty(), "{} requires nothing", $op);
-            for name in &case.required {
+            for (name, rule) in &case.required {
                 let input: $input = case.input_without(name);
                 let err = client.$method().input(input).send().await.unwrap_err();
                 let huaweicloud_dbops::Error::InvalidRequest(v) = &err else {
@@ -222,11 +320,12 @@ macro_rules! huawei_case {
                 };
                 assert_eq!(
                     (v.field.as_str(), v.rule.as_str()),
-                    (name.as_str(), "is required"),
+                    (name.as_str(), rule.as_str()),
                     "{}",
                     $op
                 );
             }
+            case.assert_rules_broken::<$input>($op, |input| input.check());
             assert_eq!(server.requests().len(), 1);
         }
     };
@@ -245,7 +344,7 @@ macro_rules! alibaba_case {
             assert_eq!(server.requests().len(), 1);
             // Each parameter the spec requires, left out, is refused by name before anything is sent.
             assert!(!case.required.is_empty(), "{} requires nothing", $op);
-            for name in &case.required {
+            for (name, rule) in &case.required {
                 let input: $input = case.input_without(name);
                 let err = ali_client(&server)
                     .$method()
@@ -258,11 +357,12 @@ macro_rules! alibaba_case {
                 };
                 assert_eq!(
                     (v.field.as_str(), v.rule.as_str()),
-                    (name.as_str(), "is required"),
+                    (name.as_str(), rule.as_str()),
                     "{}",
                     $op
                 );
             }
+            case.assert_rules_broken::<$input>($op, |input| input.check());
             assert_eq!(server.requests().len(), 1);
         }
     };
@@ -329,4 +429,42 @@ alibaba_case!(
     "KillInstanceAllSession",
     alibabacloud_dbops::das::KillInstanceAllSessionInput,
     kill_instance_all_session
+);
+
+/// The rules of an operation whose reply carries nothing to compare (its end-to-end tests are in
+/// `huawei_e2e.rs` and `alibaba_e2e.rs`): the examples pass, each required parameter left out and each
+/// rule broken is refused by name.
+macro_rules! rules_case {
+    ($test:ident, $spec:literal, $op:literal, $input:ty) => {
+        #[test]
+        fn $test() {
+            let case = case($spec, $op);
+            let input: $input = case.input();
+            assert_eq!(input.check(), Ok(()), "the examples of {} break a rule", $op);
+            assert!(!case.required.is_empty(), "{} requires nothing", $op);
+            for (name, rule) in &case.required {
+                let v = case.input_without::<$input>(name).check().unwrap_err();
+                assert_eq!(
+                    (v.field.as_str(), v.rule.as_str()),
+                    (name.as_str(), rule.as_str()),
+                    "{}",
+                    $op
+                );
+            }
+            case.assert_rules_broken::<$input>($op, |input| input.check());
+        }
+    };
+}
+
+rules_case!(
+    delete_process_rules,
+    "specs/huaweicloud/das.json",
+    "DeleteProcess",
+    huaweicloud_dbops::das::DeleteProcessInput
+);
+rules_case!(
+    delete_session_rules,
+    "specs/huaweicloud/dds.json",
+    "DeleteSession",
+    huaweicloud_dbops::dds::DeleteSessionInput
 );
