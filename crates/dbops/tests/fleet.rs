@@ -158,3 +158,34 @@ async fn a_fleet_is_killed_only_with_yes_and_each_instance_is_audited() {
     );
     assert!(!log.contains(ALI_SECRET) && !log.contains(ALI_AK));
 }
+
+#[tokio::test]
+async fn a_fleet_never_goes_faster_than_its_rate() {
+    // A gateway that never throttles, recording when each request arrives.
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<std::time::Instant>::new()));
+    let seen = arrivals.clone();
+    let inner = rate_limited_gateway(1_000_000);
+    let server = Server::start(move |req, i| {
+        seen.lock().unwrap().push(std::time::Instant::now());
+        inner(req, i)
+    })
+    .await;
+    let (url, file) = (server.url(), instances(30, &[]));
+    let out = tokio::task::spawn_blocking(move || fleet(url, file, "10"))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let at = arrivals.lock().unwrap().clone();
+    assert_eq!(at.len(), 30);
+    // 10 a second with a burst of one: no second holds more than 11 requests.
+    let most_in_a_second = (0..at.len())
+        .map(|i| {
+            at[i..]
+                .iter()
+                .take_while(|t| t.duration_since(at[i]) < std::time::Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(most_in_a_second <= 11, "{most_in_a_second} requests within one second");
+}
