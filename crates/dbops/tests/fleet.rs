@@ -75,6 +75,10 @@ async fn a_throttling_service_slows_the_fleet_down_and_fails_no_instance() {
     assert_eq!(names.len(), 100, "one result per instance");
     let throttled = server.requests().len() - 100;
     assert!(throttled > 0, "the run did go faster than the service allows at first");
+    // Each line counts the tries its instance took: throttled ones took more than one.
+    let tries: Vec<u64> = lines.iter().map(|l| l["tries"].as_u64().unwrap()).collect();
+    assert!(tries.iter().all(|&t| (1..=20).contains(&t)), "{tries:?}");
+    assert!(tries.iter().any(|&t| t > 1), "{tries:?}");
 }
 
 #[tokio::test]

@@ -306,6 +306,27 @@ async fn a_bad_line_is_named_by_its_number_before_anything_is_sent_and_never_ech
         assert!(stderr.len() < 500, "{what}: the line is echoed");
         assert!(server.requests().is_empty(), "{what}: a request was sent");
     }
+    // A line of exactly 1,024 bytes is taken, with or without a newline after it.
+    let full = format!("r-0001{}", " ".repeat(1024 - 6));
+    for content in [format!("{full}\n{full}\n"), format!("{full}\n{full}")] {
+        let file = dir.join("full.txt");
+        std::fs::write(&file, &content).unwrap();
+        let args = [
+            "sessions",
+            "list",
+            "--service",
+            "alibaba-redis",
+            "--endpoint",
+            &server.url(),
+            "--instances",
+            &file.to_string_lossy(),
+        ]
+        .map(str::to_string)
+        .to_vec();
+        let out = run(args, ali_env()).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).lines().count(), 2);
+    }
     let file = dir.join("latin1.txt");
     std::fs::write(&file, b"r-0001\nr-\xe90002\n").unwrap();
     let args = [
