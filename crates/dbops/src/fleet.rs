@@ -282,4 +282,20 @@ mod tests {
         floor.throttled();
         assert_eq!(floor.rate(), 1);
     }
+
+    #[tokio::test]
+    async fn a_throttled_instance_is_tried_twenty_times_then_fails() {
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let throttled = || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut e = dbops_core::ServiceError::new(429);
+            e.throttling = true;
+            std::future::ready(Err(Error::Service(Box::new(e))))
+        };
+        let rate = AdaptiveRate::new(1_000_000);
+        let (line, end) = one(&|_| throttled(), &rate, Target::default()).await;
+        assert_eq!(end, Ended::Failed);
+        assert_eq!(line["tries"], 20);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 20);
+    }
 }
