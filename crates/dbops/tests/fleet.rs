@@ -193,3 +193,35 @@ async fn a_fleet_never_goes_faster_than_its_rate() {
         .unwrap();
     assert!(most_in_a_second <= 11, "{most_in_a_second} requests within one second");
 }
+
+#[tokio::test]
+async fn a_fleet_works_on_as_many_instances_at_once_as_its_concurrency() {
+    for (concurrency, most) in [("1", 1..=1), ("4", 2..=4)] {
+        // Each reply takes 300 ms: instances worked on together overlap on the server.
+        let inner = rate_limited_gateway(1_000_000);
+        let server = Server::start(move |req, i| {
+            dbops_tests::Reply::Delayed(std::time::Duration::from_millis(300), Box::new(inner(req, i)))
+        })
+        .await;
+        let (url, file) = (server.url(), instances(8, &[]));
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_dbops"))
+                .args(["sessions", "list", "--service", "alibaba-redis", "--endpoint", &url])
+                .args(["--rate", "1000", "--concurrency", concurrency, "--instances"])
+                .arg(&file)
+                .env_clear()
+                .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALI_AK)
+                .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALI_SECRET)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            most.contains(&server.max_open_connections()),
+            "--concurrency {concurrency}: {} connections at once",
+            server.max_open_connections()
+        );
+    }
+}
