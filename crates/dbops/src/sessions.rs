@@ -560,7 +560,7 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
         }
     }
     let ids: Vec<String> = chosen.iter().map(|s| s.id.clone()).collect();
-    let (outcomes, request_ids, requests) = send_kill(&svc, &target, ctx, &ids, all).await?;
+    let (outcomes, request_ids, requests) = send_kill(&svc, &target, ctx, &ids).await?;
     let killed = outcomes.iter().all(|(_, ok, _)| *ok);
     for (id, ok, reason) in &outcomes {
         println!("{}", json!({"id": id, "killed": ok, "reason": reason}));
@@ -603,7 +603,7 @@ async fn kill_one(
     if ids.is_empty() {
         return Ok((json!({"selected": 0}), Ended::Done));
     }
-    let (outcomes, request_ids, requests) = send_kill(svc, target, ctx, &ids, all).await?;
+    let (outcomes, request_ids, requests) = send_kill(svc, target, ctx, &ids).await?;
     let outcomes: Vec<Value> = outcomes
         .iter()
         .map(|(id, ok, reason)| json!({"id": id, "killed": ok, "reason": reason}))
@@ -628,7 +628,7 @@ type KillReport = (Vec<(String, bool, Option<String>)>, Vec<String>, Vec<String>
 
 /// Sends the kill (or, in a dry run, prints it): per session, whether it was killed and why not;
 /// the request ids; the dry-run requests.
-async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String], all: bool) -> Result<KillReport, Error> {
+async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String]) -> Result<KillReport, Error> {
     let done = |reason: &str| {
         ids.iter()
             .map(|id| (id.clone(), true, Some(reason.to_string())))
@@ -703,7 +703,8 @@ async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String], al
             let tasks = outcomes.iter().map(|o| o.task_id.clone()).collect();
             Ok((report, tasks, Vec::new()))
         }
-        Svc::AlibabaRedis(das) if all => {
+        // Whole or not at all: `kill` refuses alibaba-redis without --all before anything is listed.
+        Svc::AlibabaRedis(das) => {
             let b = das.kill_instance_all_session().instance_id(instance);
             if ctx.dry_run {
                 return Ok((Vec::new(), Vec::new(), vec![b.dry_run().await?.to_string()]));
@@ -715,9 +716,6 @@ async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String], al
                 Vec::new(),
             ))
         }
-        Svc::AlibabaRedis(_) => Err(Error::Config(
-            "alibaba-redis: DAS kills all sessions of a Redis instance or none; pass --all".into(),
-        )),
     }
 }
 

@@ -296,3 +296,38 @@ async fn a_fleet_kill_kills_on_each_instance_only_what_the_filters_select() {
     want.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(killed, want);
 }
+
+#[tokio::test]
+async fn a_session_the_kill_task_does_not_report_on_is_not_called_killed() {
+    // The task reports on the first selected session only.
+    let inner = gateway(
+        "alibaba-mysql",
+        vec![("7", "app", "Query", 900), ("8", "app", "Query", 900)],
+    );
+    let server = Server::start(move |req, i| {
+        if req.header("x-acs-action") == Some("GetKillInstanceSessionTaskResult") {
+            let body = json!({"Code": 200, "Success": true, "Data": {"TaskId": "task-1", "TaskState": "SUCCESS",
+                "Result": [{"Id": 7, "Reason": "SESSION_KILLED"}]}});
+            return Reply::json(200, &body.to_string());
+        }
+        inner(req, i)
+    })
+    .await;
+    let out = dbops(
+        args("kill", "alibaba-mysql", &server.url(), &["--user", "app", "--yes"]),
+        env_of("alibaba-mysql"),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            json!({"id": "7", "killed": true, "reason": "SESSION_KILLED"}),
+            json!({"id": "8", "killed": false, "reason": "NOT_REPORTED"}),
+        ]
+    );
+}
