@@ -750,3 +750,60 @@ async fn a_call_waiting_for_an_in_flight_place_ends_at_its_deadline() {
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     assert!(server.requests().len() <= 2);
 }
+
+#[test]
+fn any_one_of_process_ids_user_or_database_is_enough_to_kill_and_an_empty_one_is_not() {
+    let base = || {
+        DeleteProcessInput::default()
+            .instance_id(INSTANCE)
+            .db_user_id(DB_USER_ID)
+    };
+    for (input, ok) in [
+        (base().process_ids(["1"]), true),
+        (base().user("app"), true),
+        (base().database("orders"), true),
+        (base().user("").database(""), false),
+        (base(), false),
+    ] {
+        assert_eq!(input.check().is_ok(), ok, "{input:?}");
+    }
+}
+
+#[tokio::test]
+async fn x_language_is_sent_as_a_header_when_given_and_not_when_empty() {
+    let server = Server::start(|req: &RawRequest, _| match req.method.as_str() {
+        "GET" if req.path().ends_with("/db-users") => Reply::json(200, r#"{"db_users":[],"total":0}"#),
+        "GET" => Reply::json(200, r#"{"processes":[],"count":0}"#),
+        "POST" => Reply::json(200, r#"{"db_user_id":"2c250598-1e3c-4d31-bc19-be1d866247e6"}"#),
+        _ => Reply::empty(200),
+    })
+    .await;
+    let client = das(&server);
+    for (given, want) in [(Some("en-us"), Some("en-us")), (Some(""), None), (None, None)] {
+        let mut list_users = client.list_db_users().instance_id(INSTANCE);
+        let mut register = client
+            .register_db_user()
+            .instance_id(INSTANCE)
+            .datastore_type("MySQL")
+            .db_username("app")
+            .db_user_password("pw");
+        let mut delete = client.delete_process().input(body()).instance_id(INSTANCE);
+        let mut list = client.list_processes().instance_id(INSTANCE).db_user_id(DB_USER_ID);
+        if let Some(v) = given {
+            list_users = list_users.x_language(v);
+            register = register.x_language(v);
+            delete = delete.x_language(v);
+            list = list.x_language(v);
+        }
+        let before = server.requests().len();
+        list_users.send().await.unwrap();
+        register.send().await.unwrap();
+        delete.send().await.unwrap();
+        list.send().await.unwrap();
+        let sent: Vec<Option<String>> = server.requests()[before..]
+            .iter()
+            .map(|r| r.header("x-language").map(str::to_string))
+            .collect();
+        assert_eq!(sent, vec![want.map(str::to_string); 4], "{given:?}");
+    }
+}

@@ -515,3 +515,135 @@ async fn a_kill_on_one_node_asks_for_its_result_on_that_node() {
         assert_eq!(asked, [want.map(str::to_string)], "{node:?}");
     }
 }
+
+/// How a Huawei list pages: the reply's items and total fields, and what one item looks like.
+struct Paged {
+    items: &'static str,
+    total: &'static str,
+    item: fn(usize) -> serde_json::Value,
+}
+
+/// A gateway answering every page of a `Paged` list of `total` items from `page(offset, limit, total)`
+/// (the item numbers of the page), with the total when `with_total`.
+fn paged_gateway(
+    shape: &'static Paged,
+    total: usize,
+    with_total: bool,
+    page: fn(usize, usize, usize) -> Vec<usize>,
+) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
+    let account = verify::HuaweiAccount {
+        access_key: HW_AK,
+        secret_key: HW_SK,
+        security_token: None,
+        iam_token: None,
+    };
+    move |req, _| {
+        if let Err(why) = account.check(req) {
+            return Reply::json(401, &json!({"error_code": "APIGW.0301", "error_msg": why}).to_string());
+        }
+        let q = |k: &str| req.query_param(k).and_then(|v| v.parse::<usize>().ok());
+        let items: Vec<_> = page(q("offset").unwrap_or(0), q("limit").unwrap_or(100), total)
+            .into_iter()
+            .map(shape.item)
+            .collect();
+        let mut body = json!({ shape.items: items });
+        if with_total {
+            body[shape.total] = json!(total);
+        }
+        Reply::json(200, &body.to_string())
+    }
+}
+
+#[tokio::test]
+async fn every_paged_list_walks_to_its_end_and_stops_on_a_broken_page() {
+    static DB_USERS: Paged = Paged {
+        items: "db_users",
+        total: "total",
+        item: |n| json!({"db_user_id": format!("u{n}"), "db_username": "app"}),
+    };
+    static PROCESSES: Paged = Paged {
+        items: "processes",
+        total: "count",
+        item: |n| json!({"id": n.to_string(), "user": "app"}),
+    };
+    static SESSIONS: Paged = Paged {
+        items: "sessions",
+        total: "total_count",
+        item: |n| json!({"id": format!("s{n}"), "active": true}),
+    };
+    let honest: fn(usize, usize, usize) -> Vec<usize> = |o, l, t| (o..(o + l).min(t)).collect();
+    let too_long: fn(usize, usize, usize) -> Vec<usize> = |o, l, _| (o..o + l + 1).collect();
+    let repeating: fn(usize, usize, usize) -> Vec<usize> = |_, l, _| (0..l).collect();
+    // (items, total given, page, cap): the outcome, and the calls made.
+    let cases: [(
+        usize,
+        bool,
+        fn(usize, usize, usize) -> Vec<usize>,
+        usize,
+        Result<usize, &str>,
+        usize,
+    ); 6] = [
+        (45, true, honest, 1_000, Ok(45), 3),
+        (45, false, honest, 1_000, Ok(45), 3),
+        (40, true, honest, 1_000, Ok(40), 2),
+        (45, true, honest, 30, Err("more than 30 items"), 2),
+        (
+            45,
+            true,
+            too_long,
+            1_000,
+            Err("holds 21 items, more than the limit of 20 asked for"),
+            1,
+        ),
+        (
+            100,
+            false,
+            repeating,
+            1_000,
+            Err("at offset 20 repeats the page before it"),
+            2,
+        ),
+    ];
+    for shape in [&DB_USERS, &PROCESSES, &SESSIONS] {
+        for (total, with_total, page, cap, want, calls) in cases {
+            let server = Server::start(paged_gateway(shape, total, with_total, page)).await;
+            let walked = match shape.items {
+                "db_users" => das(&server)
+                    .list_db_users()
+                    .instance_id(INSTANCE)
+                    .limit(20)
+                    .collect_all(cap)
+                    .await
+                    .map(|all| all.len()),
+                "processes" => das(&server)
+                    .list_processes()
+                    .instance_id(INSTANCE)
+                    .db_user_id(DB_USER_ID)
+                    .limit(20)
+                    .collect_all(cap)
+                    .await
+                    .map(|all| all.len()),
+                _ => dds(&server)
+                    .list_sessions()
+                    .node_id("node-1")
+                    .limit(20)
+                    .collect_all(cap)
+                    .await
+                    .map(|all| all.len()),
+            };
+            let what = format!("{}: {total} items, total given {with_total}, cap {cap}", shape.items);
+            match (walked, want) {
+                (Ok(n), Ok(want)) => assert_eq!(n, want, "{what}"),
+                (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{what}: {e}"),
+                (got, want) => panic!("{what}: {got:?}, expected {want:?}"),
+            }
+            let offsets: Vec<String> = server
+                .requests()
+                .iter()
+                .map(|r| r.query_param("offset").unwrap())
+                .collect();
+            let want_offsets: Vec<String> = (0..calls).map(|i| (20 * i).to_string()).collect();
+            assert_eq!(offsets, want_offsets, "{what}");
+        }
+    }
+}
