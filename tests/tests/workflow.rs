@@ -516,6 +516,11 @@ async fn a_kill_on_one_node_asks_for_its_result_on_that_node() {
     }
 }
 
+/// The item numbers a page holds, from its offset, its limit and the list's length.
+type PageOf = fn(usize, usize, usize) -> Vec<usize>;
+/// Items, whether the total is given, the pages, the cap: the outcome, and the calls made.
+type WalkCase = (usize, bool, PageOf, usize, Result<usize, &'static str>, usize);
+
 /// How a Huawei list pages: the reply's items and total fields, and what one item looks like.
 struct Paged {
     items: &'static str,
@@ -529,7 +534,7 @@ fn paged_gateway(
     shape: &'static Paged,
     total: usize,
     with_total: bool,
-    page: fn(usize, usize, usize) -> Vec<usize>,
+    page: PageOf,
 ) -> impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static {
     let account = verify::HuaweiAccount {
         access_key: HW_AK,
@@ -571,18 +576,10 @@ async fn every_paged_list_walks_to_its_end_and_stops_on_a_broken_page() {
         total: "total_count",
         item: |n| json!({"id": format!("s{n}"), "active": true}),
     };
-    let honest: fn(usize, usize, usize) -> Vec<usize> = |o, l, t| (o..(o + l).min(t)).collect();
-    let too_long: fn(usize, usize, usize) -> Vec<usize> = |o, l, _| (o..o + l + 1).collect();
-    let repeating: fn(usize, usize, usize) -> Vec<usize> = |_, l, _| (0..l).collect();
-    // (items, total given, page, cap): the outcome, and the calls made.
-    let cases: [(
-        usize,
-        bool,
-        fn(usize, usize, usize) -> Vec<usize>,
-        usize,
-        Result<usize, &str>,
-        usize,
-    ); 6] = [
+    let honest: PageOf = |o, l, t| (o..(o + l).min(t)).collect();
+    let too_long: PageOf = |o, l, _| (o..o + l + 1).collect();
+    let repeating: PageOf = |_, l, _| (0..l).collect();
+    let cases: [WalkCase; 6] = [
         (45, true, honest, 1_000, Ok(45), 3),
         (45, false, honest, 1_000, Ok(45), 3),
         (40, true, honest, 1_000, Ok(40), 2),
