@@ -225,3 +225,47 @@ async fn a_fleet_works_on_as_many_instances_at_once_as_its_concurrency() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_fleet_shows_its_progress_on_a_terminal_only() {
+    // Each reply takes 200 ms, so that the bar is drawn while the fleet runs.
+    let inner = rate_limited_gateway(1_000_000);
+    let server = Server::start(move |req, i| {
+        dbops_tests::Reply::Delayed(std::time::Duration::from_millis(200), Box::new(inner(req, i)))
+    })
+    .await;
+    let (url, file) = (server.url(), instances(3, &[]));
+    let run = move |terminal: bool| {
+        let dbops = env!("CARGO_BIN_EXE_dbops");
+        let line = format!(
+            "{dbops} sessions list --service alibaba-redis --endpoint {url} --concurrency 1 --instances {}",
+            file.display()
+        );
+        let mut cmd = if terminal {
+            // util-linux `script` runs it on a pseudo-terminal.
+            let mut c = Command::new("script");
+            c.args(["-qec", &line, "/dev/null"]);
+            c
+        } else {
+            let mut c = Command::new("sh");
+            c.args(["-c", &line]);
+            c
+        };
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALI_AK)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALI_SECRET)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let (on_terminal, piped) = tokio::task::spawn_blocking(move || (run(true), run(false)))
+        .await
+        .unwrap();
+    assert!(on_terminal.status.success() && piped.status.success());
+    // The bar counts the file's three instances (`1/3` … `3/3`) on the terminal, and is absent otherwise.
+    let shown = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(shown.contains("/3"), "{shown:?}");
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("/3"));
+}
