@@ -579,7 +579,9 @@ async fn every_paged_list_walks_to_its_end_and_stops_on_a_broken_page() {
     let honest: PageOf = |o, l, t| (o..(o + l).min(t)).collect();
     let too_long: PageOf = |o, l, _| (o..o + l + 1).collect();
     let repeating: PageOf = |_, l, _| (0..l).collect();
-    let cases: [WalkCase; 6] = [
+    let cases: [WalkCase; 8] = [
+        (0, true, honest, 1_000, Ok(0), 1),
+        (45, true, honest, 45, Ok(45), 3),
         (45, true, honest, 1_000, Ok(45), 3),
         (45, false, honest, 1_000, Ok(45), 3),
         (40, true, honest, 1_000, Ok(40), 2),
