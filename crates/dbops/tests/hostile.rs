@@ -99,6 +99,23 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// `dbops sessions list --service alibaba-redis --endpoint URL --instances FILE`.
+fn redis_fleet_list(url: &str, file: &std::path::Path) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "sessions",
+        "list",
+        "--service",
+        "alibaba-redis",
+        "--endpoint",
+        url,
+        "--instances",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    a.push(file.to_string_lossy().into_owned());
+    a
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -287,18 +304,7 @@ async fn a_bad_line_is_named_by_its_number_before_anything_is_sent_and_never_ech
     for (what, content, want) in cases {
         let file = dir.join("instances.txt");
         std::fs::write(&file, &content).unwrap();
-        let args = [
-            "sessions",
-            "list",
-            "--service",
-            "alibaba-redis",
-            "--endpoint",
-            &server.url(),
-            "--instances",
-            &file.to_string_lossy(),
-        ]
-        .map(str::to_string)
-        .to_vec();
+        let args = redis_fleet_list(&server.url(), &file);
         let out = run(args, ali_env()).await;
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
@@ -311,36 +317,14 @@ async fn a_bad_line_is_named_by_its_number_before_anything_is_sent_and_never_ech
     for content in [format!("{full}\n{full}\n"), format!("{full}\n{full}")] {
         let file = dir.join("full.txt");
         std::fs::write(&file, &content).unwrap();
-        let args = [
-            "sessions",
-            "list",
-            "--service",
-            "alibaba-redis",
-            "--endpoint",
-            &server.url(),
-            "--instances",
-            &file.to_string_lossy(),
-        ]
-        .map(str::to_string)
-        .to_vec();
+        let args = redis_fleet_list(&server.url(), &file);
         let out = run(args, ali_env()).await;
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout).lines().count(), 2);
     }
     let file = dir.join("latin1.txt");
     std::fs::write(&file, b"r-0001\nr-\xe90002\n").unwrap();
-    let args = [
-        "sessions",
-        "list",
-        "--service",
-        "alibaba-redis",
-        "--endpoint",
-        &server.url(),
-        "--instances",
-        &file.to_string_lossy(),
-    ]
-    .map(str::to_string)
-    .to_vec();
+    let args = redis_fleet_list(&server.url(), &file);
     let out = run(args, ali_env()).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
