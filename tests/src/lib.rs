@@ -9,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 pub mod alloc;
+pub mod examples;
 pub mod generated;
 pub mod tls;
 pub mod verify;
@@ -132,7 +133,18 @@ impl Reply {
     }
 }
 
-type Handler = dyn Fn(&RawRequest, usize) -> Reply + Send + Sync;
+/// What a handler gives back: the reply, once it is known.
+pub type ReplyFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send>>;
+
+type Handler = dyn Fn(&RawRequest, usize) -> ReplyFuture + Send + Sync;
+
+/// A handler that knows its reply at once, as one that may wait for it.
+fn at_once(handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Arc<Handler> {
+    Arc::new(move |req: &RawRequest, i| {
+        let reply = handler(req, i);
+        Box::pin(std::future::ready(reply)) as ReplyFuture
+    })
+}
 
 /// The server. Dropping it stops accepting connections.
 pub struct Server {
@@ -151,7 +163,16 @@ impl Server {
 
     /// As [`Server::start`], on a chosen port (0: any free port).
     pub async fn start_on(port: u16, handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static) -> Self {
-        Self::spawn(port, true, None, Arc::new(handler)).await
+        Self::spawn(port, true, None, at_once(handler)).await
+    }
+
+    /// A server whose handler may wait (on a database, say) before it replies, on a chosen port (0:
+    /// any free port); it records nothing, so that a long-running one does not grow.
+    pub async fn start_waiting(
+        port: u16,
+        handler: impl Fn(&RawRequest, usize) -> ReplyFuture + Send + Sync + 'static,
+    ) -> Self {
+        Self::spawn(port, false, None, Arc::new(handler)).await
     }
 
     /// As [`Server::start`], over TLS with these settings ([`tls::Issued::server_config`]); reach it at
@@ -160,13 +181,13 @@ impl Server {
         tls: Arc<tokio_rustls::rustls::ServerConfig>,
         handler: impl Fn(&RawRequest, usize) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        Self::spawn(0, true, Some(tokio_rustls::TlsAcceptor::from(tls)), Arc::new(handler)).await
+        Self::spawn(0, true, Some(tokio_rustls::TlsAcceptor::from(tls)), at_once(handler)).await
     }
 
     /// A responder for benchmarks: answers every request with `reply` and records nothing, so its
     /// memory does not grow with the number of calls.
     pub async fn responder(reply: Reply) -> Self {
-        Self::spawn(0, false, None, Arc::new(move |_: &RawRequest, _| reply.clone())).await
+        Self::spawn(0, false, None, at_once(move |_: &RawRequest, _| reply.clone())).await
     }
 
     async fn spawn(port: u16, record: bool, tls: Option<tokio_rustls::TlsAcceptor>, handler: Arc<Handler>) -> Self {
@@ -307,7 +328,7 @@ async fn serve(
             }
             None => 0,
         };
-        let mut reply = handler(&request, index);
+        let mut reply = handler(&request, index).await;
         while let Reply::Delayed(d, next) = reply {
             tokio::time::sleep(d).await;
             reply = *next;

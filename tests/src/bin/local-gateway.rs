@@ -10,46 +10,8 @@
 //! operation of the specs with the spec's own example reply (the documented one where the docs give
 //! one): the examples find, show and kill the sessions the vendor docs show.
 
-use std::path::Path;
-
-use dbops_tests::{RawRequest, Reply, Server, verify};
-use serde_json::Value;
-
-/// Each operation's example reply: (method, path template or RPC action, reply).
-fn examples(provider: &str) -> Result<Vec<(String, String, String)>, Box<dyn std::error::Error>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs").join(provider);
-    let mut out = Vec::new();
-    for file in std::fs::read_dir(dir)? {
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(file?.path())?)?;
-        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-            for (method, op) in item.as_object().into_iter().flatten() {
-                let reply = op
-                    .pointer("/responses/200/content/application~1json/example")
-                    .map_or_else(|| "{}".to_string(), Value::to_string);
-                let key = op["x-acs-action"].as_str().map_or(path.clone(), str::to_string);
-                out.push((method.to_uppercase(), key, reply));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Whether `path` fits `template` (`{name}` matches one segment).
-fn fits(template: &str, path: &str) -> bool {
-    let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
-    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t.starts_with('{') || t == p)
-}
-
-fn reply_for(examples: &[(String, String, String)], req: &RawRequest, huawei: bool) -> Option<String> {
-    examples.iter().find_map(|(method, key, reply)| {
-        let hit = if huawei {
-            *method == req.method && fits(key, req.path())
-        } else {
-            req.header("x-acs-action") == Some(key.as_str())
-        };
-        hit.then(|| reply.clone())
-    })
-}
+use dbops_tests::examples::Examples;
+use dbops_tests::{Reply, Server, verify};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -63,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "alibaba" => (false, "alibabacloud"),
         other => return Err(format!("unknown provider `{other}`").into()),
     };
-    let examples = examples(specs)?;
+    let examples = Examples::load(specs).map_err(|e| e.to_string())?;
     let server = Server::start_on(port.parse()?, move |req, i| {
         let verdict = if huawei {
             verify::huawei(req, secret)
@@ -81,8 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .as_ref()
                 .map_or_else(|e| format!("REFUSED ({e})"), |_| "ok".into())
         );
-        match (verdict, reply_for(&examples, req, huawei)) {
-            (Ok(_), Some(reply)) => Reply::json(200, &reply).with_header("X-Request-Id", &format!("local-{i}")),
+        match (verdict, examples.reply_for(req)) {
+            (Ok(_), Some(reply)) => Reply::json(200, reply).with_header("X-Request-Id", &format!("local-{i}")),
             (Ok(_), None) if huawei => Reply::json(404, r#"{"error_code":"APIGW.0101","error_msg":"no such API"}"#),
             (Ok(_), None) => Reply::json(
                 404,
