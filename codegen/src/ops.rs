@@ -871,7 +871,7 @@ fn wait_fn(op: &OpModel, meta_static: &syn::Ident) -> TokenStream {
     });
     let name = &op.name;
     let doc = format!(
-        "Calls `{name}` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A failed call ends the wait with its error."
+        "Calls `{name}` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A call the service throttled (once the client's retries are spent) is made again after the next pause, within the deadline; any other failed call ends the wait with its error."
     );
     quote! {
         #[doc = #doc]
@@ -881,7 +881,14 @@ fn wait_fn(op: &OpModel, meta_static: &syn::Ident) -> TokenStream {
             let mut input = self.input;
             let mut waiter = dbops_core::wait::Waiter::new(&policy);
             loop {
-                let reply: types::#out = client.runtime.send(&meta::#meta_static, input.wire(&client.runtime)).await?;
+                let reply: types::#out = match client.runtime.send(&meta::#meta_static, input.wire(&client.runtime)).await {
+                    ::std::result::Result::Ok(reply) => reply,
+                    ::std::result::Result::Err(e) if e.is_throttling() => {
+                        waiter.pause_throttled(#name, e).await?;
+                        continue;
+                    }
+                    ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
+                };
                 if #done {
                     return ::std::result::Result::Ok(reply);
                 }

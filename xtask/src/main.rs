@@ -1,11 +1,20 @@
 //! `cargo xtask generate` writes every generated file from `specs/`; `cargo xtask generate --check`
 //! writes nothing and exits non-zero, with a diff, when a checked-in file is stale.
+//! `cargo xtask sandbox` runs the local sandbox (real MariaDB and Redis behind the DAS emulator);
+//! `cargo xtask test-real` runs the real-database suite against a sandbox it starts itself.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask generate [--check]\n\n  generate          regenerate crates/*/src/generated/ from specs/\n  generate --check  fail with a diff if the checked-in generated code is stale";
+mod sandbox;
+
+const USAGE: &str = "usage: cargo xtask generate [--check] | sandbox [ARGS] | test-real [TEST FILTER]\n\n  \
+generate          regenerate crates/*/src/generated/ from specs/\n  \
+generate --check  fail with a diff if the checked-in generated code is stale\n  \
+sandbox           start MariaDB, Redis and the DAS emulator on loopback; print the endpoint and\n                    \
+credentials as `export` lines; Ctrl-C stops it (ARGS: --port, --fleet, --rate)\n  \
+test-real         run the real-database suite (tests/sandbox/tests/real.rs) against a sandbox of its own";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,6 +22,8 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["generate"] => generate(false),
         ["generate", "--check"] => generate(true),
+        ["sandbox", rest @ ..] => sandbox::run(&workspace_root(), rest),
+        ["test-real", rest @ ..] => sandbox::test_real(&workspace_root(), rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -17,4 +17,4 @@ pub use credentials::Credentials;
 pub use das::DasClient;
 pub use dbops_core::{Error, Proxy, RetryPolicy, SecretString, ServiceError, Violation, WaitPolicy};
 pub use runtime::ClientConfig;
-pub use workflow::KillOutcome;
+pub use workflow::{KillOutcome, KillTasks};

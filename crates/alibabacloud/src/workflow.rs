@@ -33,18 +33,44 @@ impl KillOutcome {
     }
 }
 
+/// The kill tasks one `CreateKillInstanceSessionTask` started: from here on the kill has been sent,
+/// whatever happens to the calls that learn its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KillTasks {
+    /// The instance the kill was sent for.
+    pub instance_id: String,
+    /// The PolarDB node it named, if any.
+    pub node_id: Option<String>,
+    /// One task id, or one per node of a PolarDB cluster.
+    pub task_ids: Vec<String>,
+}
+
 impl DasClient {
     /// Creates a kill task with `input` (`CreateKillInstanceSessionTask`), then waits for the result of
     /// each task it started (`GetKillInstanceSessionTaskResult`, as `policy` says) and returns one
     /// outcome per task, in the order the service listed them. A failed call ends it with its error;
     /// a task still running at the deadline is [`Error::NotDone`] with its last state. The policy's
     /// timeout is one deadline for the whole kill, from its start, however many tasks it waits on.
+    ///
+    /// A caller that must tell "nothing was sent" from "sent, outcome unknown" (an audit log, say)
+    /// makes the two steps itself: [`DasClient::start_kill_sessions`], then
+    /// [`DasClient::kill_outcomes`].
     pub async fn kill_sessions(
         &self,
         input: CreateKillInstanceSessionTaskInput,
         policy: WaitPolicy,
     ) -> Result<Vec<KillOutcome>, Error> {
         let deadline = std::time::Instant::now() + policy.timeout;
+        let tasks = self.start_kill_sessions(input).await?;
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        self.kill_outcomes(&tasks, policy.timeout(left)).await
+    }
+
+    /// The first step of [`DasClient::kill_sessions`]: creates the kill task and reads the task ids
+    /// from its reply. An error here means the service did not accept the kill (or its reply was
+    /// unreadable).
+    pub async fn start_kill_sessions(&self, input: CreateKillInstanceSessionTaskInput) -> Result<KillTasks, Error> {
         let instance_id = input.instance_id.clone().unwrap_or_default();
         let node_id = input.node_id.clone().filter(|n| !n.is_empty());
         let created = self.create_kill_instance_session_task().input(input).send().await?;
@@ -58,20 +84,31 @@ impl DasClient {
                 ),
             });
         }
-        let mut outcomes = Vec::with_capacity(task_ids.len());
-        for task_id in task_ids {
+        Ok(KillTasks {
+            instance_id,
+            node_id,
+            task_ids,
+        })
+    }
+
+    /// The second step of [`DasClient::kill_sessions`]: waits for each task's result, within one
+    /// deadline (`policy`'s timeout) for them all.
+    pub async fn kill_outcomes(&self, tasks: &KillTasks, policy: WaitPolicy) -> Result<Vec<KillOutcome>, Error> {
+        let deadline = std::time::Instant::now() + policy.timeout;
+        let mut outcomes = Vec::with_capacity(tasks.task_ids.len());
+        for task_id in &tasks.task_ids {
             let mut query = self
                 .get_kill_instance_session_task_result()
-                .instance_id(&instance_id)
-                .task_id(&task_id);
-            if let Some(node) = &node_id {
+                .instance_id(&tasks.instance_id)
+                .task_id(task_id);
+            if let Some(node) = &tasks.node_id {
                 query = query.node_id(node);
             }
             // What is left of the one deadline (at its end: one last call, then `NotDone`).
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let reply = query.wait(policy.clone().timeout(left)).await?;
             outcomes.push(KillOutcome {
-                task_id,
+                task_id: task_id.clone(),
                 result: reply.data.unwrap_or_default(),
             });
         }

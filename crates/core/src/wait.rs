@@ -91,6 +91,12 @@ impl Waiter {
         self.next = (self.next * 2).min(self.max);
         Ok(())
     }
+
+    /// After a call the service throttled (its retries spent): pauses as after any reply, so that the
+    /// call is made again within the deadline; once the deadline has passed, gives back `throttled`.
+    pub async fn pause_throttled(&mut self, operation: &str, throttled: Error) -> Result<(), Error> {
+        self.pause(operation, None).await.map_err(|_| throttled)
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +123,28 @@ mod tests {
             "{e}"
         );
         assert_eq!(e.to_string(), "`Op` was not done after 10.0 s (last state: RUNNING)");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_call_is_paused_after_and_its_error_given_back_at_the_deadline() {
+        let policy = WaitPolicy::default()
+            .timeout(Duration::from_secs(2))
+            .initial_interval(Duration::from_secs(1));
+        let mut w = Waiter::new(&policy);
+        let start = Instant::now();
+        let throttled = || Error::Config("throttled".into());
+        assert!(w.pause_throttled("Op", throttled()).await.is_ok());
+        assert_eq!((Instant::now() - start).as_secs(), 1);
+        assert!(
+            w.pause_throttled("Op", throttled()).await.is_ok(),
+            "the last pause stops at the deadline"
+        );
+        let e = w.pause_throttled("Op", throttled()).await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            throttled().to_string(),
+            "the throttling error, not NotDone"
+        );
     }
 
     #[tokio::test(start_paused = true)]

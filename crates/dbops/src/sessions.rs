@@ -683,9 +683,20 @@ async fn send_kill(svc: &Svc, target: &Target, ctx: &Context, ids: &[String]) ->
                 let dry = das.create_kill_instance_session_task().input(input).dry_run().await?;
                 return Ok((Vec::new(), Vec::new(), vec![dry.to_string()]));
             }
-            let outcomes = das
-                .kill_sessions(input, WaitPolicy::default().timeout(Duration::from_secs(120)))
-                .await?;
+            // An error before the task exists: nothing was killed. After it: the kill was sent, and
+            // an outcome that cannot be learned is reported (and audited) as unknown, never retried.
+            let tasks = das.start_kill_sessions(input).await?;
+            let outcomes = match das
+                .kill_outcomes(&tasks, WaitPolicy::default().timeout(Duration::from_secs(120)))
+                .await
+            {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    let reason = format!("OUTCOME_UNKNOWN ({})", clip_escaped(&e.to_string(), 200));
+                    let report = ids.iter().map(|id| (id.clone(), false, Some(reason.clone()))).collect();
+                    return Ok((report, tasks.task_ids, Vec::new()));
+                }
+            };
             let mut report = Vec::new();
             for o in &outcomes {
                 for s in o.sessions() {

@@ -438,3 +438,79 @@ async fn on_a_terminal_kill_asks_and_does_what_the_answer_says() {
     let deletes = server.requests().into_iter().filter(|r| r.method == "DELETE").count();
     assert_eq!(deletes, 1);
 }
+
+/// The kill task is created, then its result cannot be read: the kill was sent, so it is audited with
+/// its task and an unknown outcome, and never sent again (a fleet does not retry that instance).
+#[tokio::test]
+async fn a_kill_whose_outcome_cannot_be_learned_is_audited_as_unknown_and_not_retried() {
+    let inner = ali_gateway(&["SESSION_KILLED", "SESSION_KILLED"]);
+    let server = Server::start(move |req, i| {
+        if req.header("x-acs-action") == Some("GetKillInstanceSessionTaskResult") {
+            return Reply::json(
+                400,
+                r#"{"Code":"InvalidParam","Message":"the task cannot be read","RequestId":"R-x"}"#,
+            );
+        }
+        inner(req, i)
+    })
+    .await;
+    let url = server.url();
+    let dir = std::env::temp_dir().join(format!("dbops-unknown-outcome-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, audit) = (dir.join("instances"), dir.join("audit.jsonl"));
+    std::fs::write(&file, "rm-1\nrm-2\n").unwrap();
+    let _ = std::fs::remove_file(&audit);
+    let args = vec![
+        "sessions",
+        "kill",
+        "--service",
+        "alibaba-mysql",
+        "--endpoint",
+        &url,
+        "--instances",
+        file.to_str().unwrap(),
+        "--user",
+        "app",
+        "--min-seconds",
+        "60",
+        "--yes",
+        "--audit",
+        audit.to_str().unwrap(),
+    ];
+    let out = run(owned(args), ali_env()).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let results: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert_eq!(r["ok"], false, "{r}");
+        assert_eq!(r["tries"], 1, "a sent kill is not retried: {r}");
+        let reason = r["result"]["outcomes"][0]["reason"].as_str().unwrap();
+        assert!(reason.starts_with("OUTCOME_UNKNOWN ("), "{reason}");
+        assert!(reason.contains("the task cannot be read"), "{reason}");
+    }
+    let records: Vec<Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "each sent kill has its record");
+    for rec in &records {
+        assert_eq!(rec["sessions"], json!(["7", "8"]));
+        assert_eq!(
+            rec["request_ids"],
+            json!(["task-1"]),
+            "the record names the task that was started"
+        );
+        assert_eq!(rec["outcomes"][0]["killed"], false);
+    }
+    let creates = server
+        .requests()
+        .iter()
+        .filter(|r| r.header("x-acs-action") == Some("CreateKillInstanceSessionTask"))
+        .count();
+    assert_eq!(creates, 2, "one kill per instance");
+    let _ = std::fs::remove_dir_all(&dir);
+}

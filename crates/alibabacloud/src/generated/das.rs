@@ -4405,7 +4405,7 @@ impl GetKillInstanceSessionTaskResult<'_> {
         let wire = self.input.wire(&self.client.runtime);
         self.client.runtime.dry_run(&meta::GET_KILL_INSTANCE_SESSION_TASK_RESULT, wire)
     }
-    ///Calls `GetKillInstanceSessionTaskResult` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A failed call ends the wait with its error.
+    ///Calls `GetKillInstanceSessionTaskResult` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A call the service throttled (once the client's retries are spent) is made again after the next pause, within the deadline; any other failed call ends the wait with its error.
     pub async fn wait(
         self,
         policy: dbops_core::WaitPolicy,
@@ -4418,13 +4418,21 @@ impl GetKillInstanceSessionTaskResult<'_> {
         let mut input = self.input;
         let mut waiter = dbops_core::wait::Waiter::new(&policy);
         loop {
-            let reply: types::GetKillInstanceSessionTaskResultResponse = client
+            let reply: types::GetKillInstanceSessionTaskResultResponse = match client
                 .runtime
                 .send(
                     &meta::GET_KILL_INSTANCE_SESSION_TASK_RESULT,
                     input.wire(&client.runtime),
                 )
-                .await?;
+                .await
+            {
+                ::std::result::Result::Ok(reply) => reply,
+                ::std::result::Result::Err(e) if e.is_throttling() => {
+                    waiter.pause_throttled("GetKillInstanceSessionTaskResult", e).await?;
+                    continue;
+                }
+                ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
+            };
             if ::std::option::Option::Some(&reply)
                 .and_then(|v| v.data.as_ref())
                 .and_then(|v| v.task_state.as_ref())
@@ -4596,7 +4604,7 @@ impl GetMySQLAllSessionAsync<'_> {
         let wire = self.input.wire(&self.client.runtime);
         self.client.runtime.dry_run(&meta::GET_MY_SQL_ALL_SESSION_ASYNC, wire)
     }
-    ///Calls `GetMySQLAllSessionAsync` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A failed call ends the wait with its error.
+    ///Calls `GetMySQLAllSessionAsync` until its reply says it is done, pausing between calls as `policy` says, and returns that reply. When the policy's deadline passes first: [`dbops_core::Error::NotDone`] with the last state seen. A call the service throttled (once the client's retries are spent) is made again after the next pause, within the deadline; any other failed call ends the wait with its error.
     pub async fn wait(
         self,
         policy: dbops_core::WaitPolicy,
@@ -4609,10 +4617,18 @@ impl GetMySQLAllSessionAsync<'_> {
         let mut input = self.input;
         let mut waiter = dbops_core::wait::Waiter::new(&policy);
         loop {
-            let reply: types::GetMySqlAllSessionAsyncResponse = client
+            let reply: types::GetMySqlAllSessionAsyncResponse = match client
                 .runtime
                 .send(&meta::GET_MY_SQL_ALL_SESSION_ASYNC, input.wire(&client.runtime))
-                .await?;
+                .await
+            {
+                ::std::result::Result::Ok(reply) => reply,
+                ::std::result::Result::Err(e) if e.is_throttling() => {
+                    waiter.pause_throttled("GetMySQLAllSessionAsync", e).await?;
+                    continue;
+                }
+                ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
+            };
             if ::std::option::Option::Some(&reply)
                 .and_then(|v| v.data.as_ref())
                 .and_then(|v| v.is_finish.as_ref()) == ::std::option::Option::Some(&true)
