@@ -51,13 +51,13 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
     }
 }
 
-/// A sandbox started for a test run, stopped (SIGTERM: it stops its servers and removes its
-/// directory) when dropped.
+/// A sandbox started for a test run, stopped when dropped: its standard input closes, and it stops
+/// its servers and removes its directory.
 struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        drop(self.0.stdin.take());
         let _ = self.0.wait();
     }
 }
@@ -67,6 +67,8 @@ fn start(root: &Path, args: &[&str]) -> Result<(Running, Vec<(String, String)>),
     let mut child = Command::new(target_dir(root).join("debug/dbops-sandbox"))
         .args(["--dir", &target_dir(root).join("sandbox").display().to_string()])
         .args(args)
+        .arg("--until-stdin-closes")
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("dbops-sandbox: {e}"))?;

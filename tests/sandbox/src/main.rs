@@ -3,8 +3,11 @@
 //! SIGTERM or the exit of the process that started it. `cargo xtask sandbox` runs it.
 //!
 //! ```text
-//! dbops-sandbox [--dir DIR] [--port PORT] [--fleet N] [--rate PER_SECOND]
+//! dbops-sandbox [--dir DIR] [--port PORT] [--fleet N] [--rate PER_SECOND] [--until-stdin-closes]
 //! ```
+//!
+//! `--until-stdin-closes` also stops it when its standard input ends (how `cargo xtask test-real` stops
+//! the sandbox it started).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,13 +17,15 @@ use dbops_sandbox::emulator::{Backends, Emulator, Keys, Settings};
 use dbops_sandbox::servers::{self, ADMIN_USER, KILL_USER};
 use dbops_sandbox::{ids, random_text};
 
-const USAGE: &str = "usage: dbops-sandbox [--dir DIR] [--port PORT] [--fleet N] [--rate PER_SECOND]";
+const USAGE: &str =
+    "usage: dbops-sandbox [--dir DIR] [--port PORT] [--fleet N] [--rate PER_SECOND] [--until-stdin-closes]";
 
 struct Args {
     dir: PathBuf,
     port: u16,
     fleet: usize,
     rate: u32,
+    until_stdin_closes: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -29,6 +34,7 @@ fn args() -> Result<Args, String> {
         port: 0,
         fleet: 50,
         rate: 0,
+        until_stdin_closes: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -39,6 +45,7 @@ fn args() -> Result<Args, String> {
             "--port" => out.port = u16::try_from(number(value()?)?).map_err(|_| "--port: at most 65535")?,
             "--fleet" => out.fleet = number(value()?)?.clamp(1, 1000) as usize,
             "--rate" => out.rate = u32::try_from(number(value()?)?).map_err(|_| "--rate: too large")?,
+            "--until-stdin-closes" => out.until_stdin_closes = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -115,12 +122,27 @@ async fn main() -> ExitCode {
             "DBOPS_SANDBOX_MYSQL",
             servers.mysql_url(ADMIN_USER, &servers.admin_password),
         ),
+        ("DBOPS_SANDBOX_MYSQL_PORT", servers.mysql_port.to_string()),
+        ("DBOPS_SANDBOX_MYSQL_USER", ADMIN_USER.into()),
+        ("DBOPS_SANDBOX_MYSQL_PASSWORD", servers.admin_password.clone()),
         ("DBOPS_SANDBOX_REDIS", servers.redis_url()),
     ];
-    for (name, value) in &exports {
-        println!("export {name}='{value}'");
+    let lines: String = exports
+        .iter()
+        .map(|(name, value)| format!("export {name}='{value}'\n"))
+        .collect();
+    print!("{lines}");
+    // The same lines for another shell to source, readable by this user only.
+    let env_file = args.dir.join("env");
+    let written = write_private(&env_file, &lines);
+    if let Err(e) = &written {
+        eprintln!("warning: {}: {e}", env_file.display());
     }
-    println!("# ready: Ctrl-C stops the servers and removes {}", dir.display());
+    println!(
+        "# ready: `. {}` in another shell; Ctrl-C stops the servers and removes {}",
+        env_file.display(),
+        dir.display()
+    );
     let parent = std::os::unix::process::parent_id();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let orphaned = async {
@@ -128,13 +150,38 @@ async fn main() -> ExitCode {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     };
+    let stdin_closed = async {
+        if !args.until_stdin_closes {
+            return std::future::pending().await;
+        }
+        use tokio::io::AsyncReadExt;
+        let mut stdin = tokio::io::stdin();
+        let mut buf = [0u8; 64];
+        while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
+        () = stdin_closed => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
         () = orphaned => {}
     }
     drop(server);
+    if written.is_ok() {
+        let _ = std::fs::remove_file(&env_file);
+    }
     servers.stop().await;
     eprintln!("sandbox stopped");
     ExitCode::SUCCESS
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }

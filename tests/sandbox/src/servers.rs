@@ -240,3 +240,19 @@ pub async fn start(dir: &Path) -> Result<Servers, String> {
     }
     Ok(servers)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_server_program_says_what_to_install() {
+        let e = super::need(&["dbops-no-such-server"]).unwrap_err();
+        assert_eq!(
+            e,
+            "`dbops-no-such-server` is not installed: apt-get install mariadb-server redis-server"
+        );
+        assert!(
+            super::find(&["dbops-no-such-server", "sh"]).is_some(),
+            "the first of the names found"
+        );
+    }
+}

@@ -105,7 +105,9 @@ async fn session(user: &str, db: Option<&str>, sql: Option<&str>) -> Session {
     let opts = mysql_async::OptsBuilder::from_opts(base)
         .user(Some(user))
         .pass(Some(PASSWORD))
-        .db_name(db);
+        .db_name(db)
+        // Over TCP, as a remote client connects (not through the server's socket file).
+        .prefer_socket(false);
     let mut conn = mysql_async::Conn::new(opts).await.expect("the test account logs in");
     let id: u64 = conn.query_first("SELECT CONNECTION_ID()").await.unwrap().unwrap();
     let host: String = admin()
@@ -120,13 +122,13 @@ async fn session(user: &str, db: Option<&str>, sql: Option<&str>) -> Session {
     let running = tokio::spawn(async move {
         match sql {
             Some(sql) => conn.query_drop(sql).await,
-            // Idle: the connection stays open until it is killed (or the test ends).
-            None => loop {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                if conn.ping().await.is_err() {
-                    return Err(mysql_async::Error::Other("connection lost".into()));
-                }
-            },
+            // Idle: the connection stays open, sending nothing (a ping would reset its idle time),
+            // until the test ends.
+            None => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                drop(conn);
+                Ok(())
+            }
         }
     });
     // The statement has reached the server.
@@ -143,7 +145,8 @@ impl Session {
         }
     }
 
-    /// Whether its statement is still running (or the idle connection still open).
+    /// Whether its statement is still running (an idle session: whether the test still holds it; the
+    /// server's process list says whether it is still open).
     fn still_running(&self) -> bool {
         !self.running.is_finished()
     }
@@ -330,6 +333,57 @@ async fn others_survive(others: &[&Session], emulator: &BTreeSet<u64>) {
     );
 }
 
+// ---- the gateways' checks ----
+
+#[tokio::test]
+#[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
+async fn a_request_signed_with_another_secret_is_refused_and_kills_nothing() {
+    reset().await;
+    let batch = session("batch", Some("sales"), sleep(600).as_deref()).await;
+    let wrong = huaweicloud_dbops::Credentials::new(
+        var("HUAWEICLOUD_SDK_AK"),
+        "not-the-secret-key",
+        var("HUAWEICLOUD_SDK_PROJECT_ID"),
+    );
+    let das = huaweicloud_dbops::DasClient::new(
+        huaweicloud_dbops::ClientConfig::new(wrong)
+            .endpoint(endpoint())
+            .allow_http(true),
+    )
+    .unwrap();
+    let e = das
+        .delete_process()
+        .instance_id(huawei_instance())
+        .db_user_id(db_user_id(&huawei_instance()).await)
+        .user("batch")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("APIGW.0301"), "{e}");
+    let wrong = alibabacloud_dbops::Credentials::new(var("ALIBABA_CLOUD_ACCESS_KEY_ID"), "not-the-secret");
+    let das = alibabacloud_dbops::DasClient::new(
+        alibabacloud_dbops::ClientConfig::new(wrong)
+            .endpoint(endpoint())
+            .allow_http(true),
+    )
+    .unwrap();
+    let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
+        .instance_id(mysql_instance())
+        .db_user(var("DBOPS_DB_USER"))
+        .db_user_password(var("DBOPS_DB_USER_PASSWORD"))
+        .kill_all_sessions(false)
+        .session_ids([batch.id]);
+    let e = das
+        .create_kill_instance_session_task()
+        .input(input)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("SignatureDoesNotMatch"), "{e}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(batch.still_running(), "a refused request kills nothing");
+}
+
 // ---- one session killed through each MySQL path ----
 
 #[tokio::test]
@@ -467,7 +521,7 @@ async fn killing_every_session_spares_ignored_users_and_the_services_own() {
         .db_user(var("DBOPS_DB_USER"))
         .db_user_password(var("DBOPS_DB_USER_PASSWORD"))
         .kill_all_sessions(true)
-        .ignored_users(["app"]);
+        .ignored_users(["app", "dbops_kill"]);
     let outcomes = alibaba_das()
         .kill_sessions(
             input,
@@ -484,14 +538,27 @@ async fn killing_every_session_spares_ignored_users_and_the_services_own() {
     };
     assert_eq!(reason(batch.id).as_deref(), Some("SESSION_KILLED"));
     assert_eq!(reason(app.id).as_deref(), Some("SESSION_IGNORED_USER"));
+    // The service's own account is internal; the kill account's other connections (the one the
+    // emulator keeps for Huawei DAS) are an ignored user's.
+    let mut ignored = 1;
     for own in &emulator {
-        assert_eq!(
-            reason(*own).as_deref(),
-            Some("SESSION_INTERNAL_USER_OR_COMMAND"),
-            "session {own}"
-        );
+        let user: String = admin()
+            .await
+            .query_first(format!(
+                "SELECT USER FROM information_schema.PROCESSLIST WHERE ID = {own}"
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let want = if user == "das_admin" {
+            "SESSION_INTERNAL_USER_OR_COMMAND"
+        } else {
+            ignored += 1;
+            "SESSION_IGNORED_USER"
+        };
+        assert_eq!(reason(*own).as_deref(), Some(want), "session {own} of {user}");
     }
-    assert_eq!(outcomes[0].result.ignored_user_session_count, Some(1));
+    assert_eq!(outcomes[0].result.ignored_user_session_count, Some(ignored));
     assert!(batch.saw_the_kill().await);
     others_survive(&[&app], &emulator).await;
 }
@@ -537,7 +604,7 @@ async fn each_filter_selects_exactly_the_expected_sessions() {
         args.extend(["--output", "json"]);
         let rows = listed(&huawei_cli("list", &args).await);
         let got: BTreeSet<u64> = ids_of(&rows).intersection(&ours).copied().collect();
-        assert_eq!(&got, expected, "huawei-das {filter:?}");
+        assert_eq!(&got, expected, "huawei-das {filter:?}: {rows:?}");
         for row in &rows {
             assert!(holds(row), "{filter:?} selected {row}");
         }
