@@ -545,3 +545,55 @@ async fn every_paged_list_walks_to_its_end_and_stops_on_a_broken_page() {
         }
     }
 }
+
+/// A status poll the service throttles (its retries spent) does not end the wait: it is polled again
+/// after the next pause, and at the deadline the throttling error, not `NotDone`, is what it ends with.
+#[tokio::test]
+async fn a_wait_polls_again_after_a_throttled_call_and_ends_with_the_throttling_at_its_deadline() {
+    let throttled = || {
+        Reply::json(
+            400,
+            r#"{"Code":"Throttling.User","Message":"Request was denied due to user flow control.","RequestId":"R-t"}"#,
+        )
+    };
+    let done = r#"{"Code":200,"Success":true,"Data":{"TaskId":"t","TaskState":"SUCCESS"}}"#;
+    let server = Server::start(ali_gateway(
+        move |_, _, n| {
+            if n < 3 { throttled() } else { Reply::json(200, done) }
+        },
+    ))
+    .await;
+    let no_retries = |server: &Server| {
+        DasClient::new(
+            alibabacloud_dbops::ClientConfig::new(alibabacloud_dbops::Credentials::new(AK, SECRET))
+                .endpoint(server.url())
+                .allow_http(true)
+                .retry(dbops_core::RetryPolicy::none()),
+        )
+        .unwrap()
+    };
+    let reply = no_retries(&server)
+        .get_kill_instance_session_task_result()
+        .instance_id("rm-1")
+        .task_id("t")
+        .wait(quick(5_000))
+        .await
+        .unwrap();
+    assert_eq!(reply.data.unwrap().task_state.as_deref(), Some("SUCCESS"));
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "three throttled polls, then the one that is done"
+    );
+
+    let always = Server::start(ali_gateway(move |_, _, _| throttled())).await;
+    let e = no_retries(&always)
+        .get_kill_instance_session_task_result()
+        .instance_id("rm-1")
+        .task_id("t")
+        .wait(quick(200))
+        .await
+        .unwrap_err();
+    assert!(e.is_throttling(), "{e}");
+    assert!(always.requests().len() >= 2, "polled again before the deadline");
+}

@@ -579,7 +579,9 @@ async fn each_filter_selects_exactly_the_expected_sessions() {
     let ours: BTreeSet<u64> = [old.id, idle.id, report.id, adhoc.id].into();
     let set = |s: &[&Session]| s.iter().map(|s| s.id).collect::<BTreeSet<u64>>();
     let host_filter = old.host.clone();
-    let cases: Vec<(Vec<&str>, BTreeSet<u64>, fn(&Value) -> bool)> = vec![
+    // The filter's flags, the test's sessions it must select, and what every row it selects must hold.
+    type Case<'a> = (Vec<&'a str>, BTreeSet<u64>, fn(&Value) -> bool);
+    let cases: Vec<Case> = vec![
         (vec!["--min-seconds", "3"], set(&[&old, &idle]), |r| {
             r["seconds"].as_u64() >= Some(3)
         }),
@@ -707,7 +709,7 @@ async fn a_blocked_redis_client_is_killed() {
     let rows = listed(&list);
     let row = rows
         .iter()
-        .find(|r| r["id"] == id.to_string())
+        .find(|r| r["id"].as_str() == Some(id.to_string().as_str()))
         .unwrap_or_else(|| panic!("client {id} is listed: {rows:?}"));
     assert_eq!(row["command"], "blpop");
 
