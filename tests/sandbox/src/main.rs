@@ -144,7 +144,10 @@ async fn main() -> ExitCode {
         dir.display()
     );
     let parent = std::os::unix::process::parent_id();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    // A closed terminal hangs up: stop as on Ctrl-C rather than die with the servers left running.
+    let mut hangup = signal(SignalKind::hangup()).ok();
     let orphaned = async {
         while std::os::unix::process::parent_id() == parent {
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -162,7 +165,8 @@ async fn main() -> ExitCode {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = stdin_closed => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        _ = received(term.as_mut()) => {}
+        _ = received(hangup.as_mut()) => {}
         () = orphaned => {}
     }
     drop(server);
@@ -184,4 +188,14 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(text.as_bytes())
+}
+
+/// The next delivery of a signal being listened for (never, if it could not be listened for).
+async fn received(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }

@@ -384,6 +384,62 @@ async fn a_request_signed_with_another_secret_is_refused_and_kills_nothing() {
     assert!(batch.still_running(), "a refused request kills nothing");
 }
 
+#[tokio::test]
+#[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
+async fn over_its_rate_limit_the_sandbox_answers_with_each_vendors_throttling_error() {
+    let rate = format!("{}/_sandbox/rate", endpoint());
+    control::Control.set_rate(&rate, 1).await;
+    let huawei = huaweicloud_dbops::DasClient::new(
+        huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new(
+            var("HUAWEICLOUD_SDK_AK"),
+            var("HUAWEICLOUD_SDK_SK"),
+            var("HUAWEICLOUD_SDK_PROJECT_ID"),
+        ))
+        .endpoint(endpoint())
+        .allow_http(true)
+        .retry(dbops_core::RetryPolicy::none()),
+    )
+    .unwrap();
+    let alibaba = alibabacloud_dbops::DasClient::new(
+        alibabacloud_dbops::ClientConfig::new(alibabacloud_dbops::Credentials::new(
+            var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+            var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        ))
+        .endpoint(endpoint())
+        .allow_http(true)
+        .retry(dbops_core::RetryPolicy::none()),
+    )
+    .unwrap();
+    // One request a second: of three at once, at least two are throttled.
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        if let Err(e) = huawei.list_db_users().instance_id(huawei_instance()).send().await {
+            errors.push(e);
+        }
+    }
+    for _ in 0..3 {
+        if let Err(e) = alibaba
+            .get_redis_all_session()
+            .instance_id(var("DBOPS_SANDBOX_REDIS_INSTANCE"))
+            .send()
+            .await
+        {
+            errors.push(e);
+        }
+    }
+    control::Control.set_rate(&rate, 0).await;
+    let codes: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(errors.iter().all(dbops_core::Error::is_throttling), "{codes:?}");
+    assert!(
+        codes.iter().filter(|c| c.contains("APIG.0308")).count() >= 2,
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().filter(|c| c.contains("Throttling.User")).count() >= 2,
+        "{codes:?}"
+    );
+}
+
 // ---- one session killed through each MySQL path ----
 
 #[tokio::test]
