@@ -337,6 +337,11 @@ where
         sign(&mut req);
         let span = tracing::Span::current();
         span.record("attempt", attempt);
+        if attempt == 1 {
+            // The path only: the query may carry a secret parameter.
+            span.record("method", req.method().as_str());
+            span.record("path", req.url().path());
+        }
         match client.execute(req).await {
             Err(e) => {
                 drop(permit);
@@ -662,8 +667,9 @@ pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The span every call runs in. `attempt`, `status` and `request_id` are filled in as the call goes;
-/// no field ever holds a secret (the endpoint is reduced to its host, see [`endpoint_host`]).
+/// The span every call runs in. `method`, `path` (never the query), `attempt`, `status` and
+/// `request_id` are filled in as the call goes; no field ever holds a secret (the endpoint is reduced
+/// to its host, see [`endpoint_host`]).
 pub fn call_span(provider: &str, service: &str, operation: &str, host: &str) -> tracing::Span {
     tracing::info_span!(
         "dbops.call",
@@ -671,6 +677,8 @@ pub fn call_span(provider: &str, service: &str, operation: &str, host: &str) -> 
         service,
         operation,
         host = %host,
+        method = tracing::field::Empty,
+        path = tracing::field::Empty,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
         request_id = tracing::field::Empty,

@@ -12,7 +12,11 @@ mod audit;
 mod db_user;
 mod ended;
 mod fleet;
+mod select;
+mod session;
 mod sessions;
+mod verbose;
+mod watch;
 
 mod generated {
     pub use crate::Context;
@@ -186,6 +190,14 @@ fn cli() -> Command {
                 .help("Also trust the certificate authorities in this PEM file (default: SSL_CERT_FILE, if set)"),
         )
         .arg(
+            Arg::new("verbose")
+                .long("verbose")
+                .short('v')
+                .global(true)
+                .action(ArgAction::SetTrue)
+                .help("Show each call on standard error: method, path, status, request id, attempts, time (never a secret)"),
+        )
+        .arg(
             Arg::new("dry-run")
                 .long("dry-run")
                 .global(true)
@@ -194,6 +206,16 @@ fn cli() -> Command {
         )
         .subcommand(sessions::command())
         .subcommand(db_user::command())
+        .subcommand(
+            Command::new("completions")
+                .about("Print the shell completion script for bash, zsh, fish or powershell")
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_parser(["bash", "zsh", "fish", "powershell"]),
+                ),
+        )
+        .subcommand(Command::new("man").about("Print the manual page (roff), made from the same definitions as --help"))
         .subcommands(commands::commands())
 }
 
@@ -206,13 +228,50 @@ fn failed(e: &Error) -> ExitCode {
     }
 }
 
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: standard output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let m = cli().get_matches();
+    if m.get_flag("verbose") {
+        verbose::install();
+    }
     let ctx = Context::from_matches(&m);
     let Some((provider, pm)) = m.subcommand() else {
         return ExitCode::from(2);
     };
+    if provider == "completions" {
+        let shell = match pm.get_one::<String>("shell").map(String::as_str) {
+            Some("zsh") => clap_complete::Shell::Zsh,
+            Some("fish") => clap_complete::Shell::Fish,
+            Some("powershell") => clap_complete::Shell::PowerShell,
+            _ => clap_complete::Shell::Bash,
+        };
+        // Made in memory and written once: a closed pipe is an error to report, not a panic.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cli(), "dbops", &mut script);
+        return print_bytes(&script);
+    }
+    if provider == "man" {
+        let mut page = Vec::new();
+        return match clap_mangen::Man::new(cli()).render(&mut page) {
+            Ok(()) => print_bytes(&page),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if provider == "db-user" {
         return match pm.subcommand() {
             Some(("register", rm)) => db_user::register(rm, &ctx)

@@ -14,14 +14,11 @@ use serde_json::{Value, json};
 use crate::Context;
 use crate::audit::AuditLog;
 use crate::ended::Ended;
+use crate::select::Selection;
+use crate::session::Session;
 
 /// The services whose sessions `dbops` lists and kills.
 pub const SERVICES: [&str; 4] = ["huawei-das", "huawei-dds", "alibaba-mysql", "alibaba-redis"];
-
-/// Commands that are replication or the server's own work: never selected by a filter, only by id.
-const SYSTEM_COMMANDS: [&str; 4] = ["Binlog Dump", "Binlog Dump GTID", "Daemon", "Register Slave"];
-/// Users that are the server's own.
-const SYSTEM_USERS: [&str; 3] = ["system user", "event_scheduler", "__system"];
 
 /// The client of the service whose sessions are handled, made once for every instance of a run.
 pub enum Svc {
@@ -51,177 +48,80 @@ pub struct Target {
     pub extra: Option<String>,
 }
 
-/// One session, whatever the service.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Session {
-    pub id: String,
-    pub user: Option<String>,
-    pub host: Option<String>,
-    pub database: Option<String>,
-    pub command: Option<String>,
-    pub state: Option<String>,
-    /// How long it has run (MySQL `Time`, MongoDB operation time, Redis connection age), in seconds.
-    pub seconds: Option<u64>,
-    pub sql: Option<String>,
-}
-
-impl Session {
-    fn to_json(&self) -> Value {
-        json!({
-            "id": self.id, "user": self.user, "host": self.host, "database": self.database,
-            "command": self.command, "state": self.state, "seconds": self.seconds, "sql": self.sql,
-        })
-    }
-
-    /// Replication or the server's own work.
-    fn is_system(&self) -> bool {
-        self.command.as_deref().is_some_and(|c| SYSTEM_COMMANDS.contains(&c))
-            || self.user.as_deref().is_some_and(|u| SYSTEM_USERS.contains(&u))
-    }
-}
-
-/// The filters, as pt-kill has them.
-#[derive(Debug, Default)]
-pub struct Filter {
-    user: Option<String>,
-    host: Option<String>,
-    database: Option<String>,
-    command: Option<String>,
-    state: Option<String>,
-    min_seconds: Option<u64>,
-    sql: Option<regress::Regex>,
-    ids: Vec<String>,
-}
-
-impl Filter {
-    fn from_matches(m: &ArgMatches) -> Result<Self, Error> {
-        let text = |k: &str| m.get_one::<String>(k).cloned();
-        let sql = match m.get_one::<String>("match-sql") {
-            Some(p) => Some(
-                regress::Regex::new(p)
-                    .map_err(|e| Error::Config(format!("--match-sql: `{p}` is not a regular expression: {e}")))?,
-            ),
-            None => None,
-        };
-        Ok(Self {
-            user: text("user"),
-            host: text("host"),
-            database: text("database"),
-            command: text("command"),
-            state: text("state"),
-            min_seconds: m.get_one::<u64>("min-seconds").copied(),
-            sql,
-            // `--ids` is kill's only.
-            ids: m
-                .try_get_many::<String>("ids")
-                .ok()
-                .flatten()
-                .map(|v| v.cloned().collect())
-                .unwrap_or_default(),
-        })
-    }
-
-    /// Whether `s` is selected: by id when ids are given (system sessions included), else by every
-    /// filter given, system sessions never.
-    pub fn selects(&self, s: &Session) -> bool {
-        if !self.ids.is_empty() {
-            return self.ids.contains(&s.id);
-        }
-        let eq = |want: &Option<String>, got: &Option<String>| {
-            want.as_ref()
-                .is_none_or(|w| got.as_deref().is_some_and(|g| g.eq_ignore_ascii_case(w)))
-        };
-        // A host filter matches the host without its port, too.
-        let host_ok = self.host.as_ref().is_none_or(|w| {
-            s.host
-                .as_deref()
-                .is_some_and(|h| h.eq_ignore_ascii_case(w) || h.rsplit_once(':').is_some_and(|(a, _)| a == w))
-        });
-        !s.is_system()
-            && eq(&self.user, &s.user)
-            && host_ok
-            && eq(&self.database, &s.database)
-            && eq(&self.command, &s.command)
-            && eq(&self.state, &s.state)
-            && self.min_seconds.is_none_or(|min| s.seconds.is_some_and(|t| t >= min))
-            && self
-                .sql
-                .as_ref()
-                .is_none_or(|re| s.sql.as_deref().is_some_and(|q| re.find(q).is_some()))
-    }
-}
-
 fn filter_args(cmd: Command) -> Command {
     let text = |name: &'static str, help: &'static str| Arg::new(name).long(name).value_name("TEXT").help(help);
-    cmd.arg(
-        Arg::new("service")
-            .long("service")
-            .required(true)
-            .value_parser(SERVICES)
-            .help("The service"),
-    )
-    .arg(
-        Arg::new("instance")
-            .long("instance")
-            .value_name("ID")
-            .required_unless_present("instances")
-            .conflicts_with("instances")
-            .help("The instance (for huawei-dds: the node)"),
-    )
-    .arg(Arg::new("instances").long("instances").value_name("FILE").help(
-        "A fleet: one instance a line (then its DAS connection or PolarDB node, if needed), `-` for \
+    let cmd = cmd
+        .arg(
+            Arg::new("service")
+                .long("service")
+                .required_unless_present("test-matching")
+                .value_parser(SERVICES)
+                .help("The service"),
+        )
+        .arg(
+            Arg::new("instance")
+                .long("instance")
+                .value_name("ID")
+                .required_unless_present_any(["instances", "test-matching"])
+                .conflicts_with("instances")
+                .help("The instance (for huawei-dds: the node)"),
+        )
+        .arg(
+            Arg::new("test-matching")
+                .long("test-matching")
+                .value_name("FILE")
+                .conflicts_with_all(["instance", "instances"])
+                .help(
+                    "Apply the selection to a saved process list (the JSON `sessions list` prints; `-` for standard \
+                 input) and print what it selects: no credentials, nothing sent",
+                ),
+        )
+        .arg(Arg::new("instances").long("instances").value_name("FILE").help(
+            "A fleet: one instance a line (then its DAS connection or PolarDB node, if needed), `-` for \
                  standard input; one JSON result a line, and a failed instance fails the run",
-    ))
-    .arg(
-        Arg::new("concurrency")
-            .long("concurrency")
-            .value_name("N")
-            .default_value("8")
-            .value_parser(clap::value_parser!(usize))
-            .help("Instances worked on at once (with --instances)"),
-    )
-    .arg(
-        Arg::new("rate")
-            .long("rate")
-            .value_name("PER_SECOND")
-            .default_value("20")
-            .value_parser(clap::value_parser!(u32))
-            .help("Most requests a second to the service (with --instances); lower by itself when throttled"),
-    )
-    .arg(text(
-        "db-user-id",
-        "huawei-das: the DAS connection of the database account (from `dbops huawei das register-db-user`)",
-    ))
-    .arg(text(
-        "node-id",
-        "alibaba-mysql: the PolarDB node (default: the primary)",
-    ))
-    .arg(text("user", "Only sessions of this user"))
-    .arg(text("host", "Only sessions from this host (with or without its port)"))
-    .arg(text("database", "Only sessions on this database"))
-    .arg(text("command", "Only sessions running this command (Query, Sleep, …)"))
-    .arg(text("state", "Only sessions in this state"))
-    .arg(
-        Arg::new("min-seconds")
-            .long("min-seconds")
-            .value_name("N")
-            .value_parser(clap::value_parser!(u64))
-            .help("Only sessions running for at least N seconds"),
-    )
-    .arg(text(
-        "match-sql",
-        "Only sessions whose SQL text matches this regular expression",
-    ))
+        ))
+        .arg(
+            Arg::new("concurrency")
+                .long("concurrency")
+                .value_name("N")
+                .default_value("8")
+                .value_parser(clap::value_parser!(usize))
+                .help("Instances worked on at once (with --instances)"),
+        )
+        .arg(
+            Arg::new("rate")
+                .long("rate")
+                .value_name("PER_SECOND")
+                .default_value("20")
+                .value_parser(clap::value_parser!(u32))
+                .help("Most requests a second to the service (with --instances); lower by itself when throttled"),
+        )
+        .arg(text(
+            "db-user-id",
+            "huawei-das: the DAS connection of the database account (from `dbops huawei das register-db-user`)",
+        ))
+        .arg(text(
+            "node-id",
+            "alibaba-mysql: the PolarDB node (default: the primary)",
+        ));
+    crate::select::args(cmd).after_help(crate::select::HOW_CRITERIA_COMBINE)
 }
 
 /// `dbops sessions …`.
 pub fn command() -> Command {
-    let list = filter_args(Command::new("list").about("List the sessions of an instance, filtered")).arg(
-        Arg::new("output")
-            .long("output")
-            .value_parser(["table", "json", "jsonl"])
-            .help("table (default on a terminal), json (default otherwise) or jsonl"),
-    );
+    let list = filter_args(Command::new("list").about("List the sessions of an instance, filtered"))
+        .arg(
+            Arg::new("output")
+                .long("output")
+                .value_parser(["table", "json", "jsonl", "tsv"])
+                .help("table (default on a terminal), json (default otherwise), jsonl or tsv"),
+        )
+        .arg(
+            Arg::new("query")
+                .long("query")
+                .value_name("JMESPATH")
+                .help("Print what this JMESPath expression makes of the JSON list (as `aliyun --cli-query`)"),
+        );
     let kill = filter_args(Command::new("kill").about(
         "Kill the sessions the filters (or --ids) select: shows the plan, asks, then reports each session's outcome",
     ))
@@ -247,6 +147,32 @@ pub fn command() -> Command {
             .help("Do not ask for confirmation"),
     )
     .arg(
+        Arg::new("wait-before-kill")
+            .long("wait-before-kill")
+            .value_name("DURATION")
+            .value_parser(crate::watch::parse_duration)
+            .help("List again after DURATION (30s, 2m, …) and kill only the sessions still running the same statement"),
+    )
+    .arg(
+        Arg::new("interval")
+            .long("interval")
+            .value_name("DURATION")
+            .value_parser(crate::watch::parse_duration)
+            .conflicts_with_all(["instances", "test-matching"])
+            .help(
+                "Watch: list, select and kill every DURATION until --run-time or SIGINT/SIGTERM (which stop after \
+                 the round under way); one JSON line per round and per kill",
+            ),
+    )
+    .arg(
+        Arg::new("run-time")
+            .long("run-time")
+            .value_name("DURATION")
+            .value_parser(crate::watch::parse_duration)
+            .requires("interval")
+            .help("Watch: stop after DURATION"),
+    )
+    .arg(
         Arg::new("audit")
             .long("audit")
             .value_name("FILE")
@@ -269,7 +195,7 @@ fn seconds_of(text: Option<&str>) -> Option<u64> {
 }
 
 /// Every session of the instance, in one shape.
-async fn fetch(svc: &Svc, target: &Target, filter: &Filter) -> Result<Vec<Session>, Error> {
+async fn fetch(svc: &Svc, target: &Target, filter: &Selection) -> Result<Vec<Session>, Error> {
     let instance = &target.instance;
     match svc {
         Svc::HuaweiDas(das) => {
@@ -281,10 +207,10 @@ async fn fetch(svc: &Svc, target: &Target, filter: &Filter) -> Result<Vec<Sessio
                 .instance_id(instance)
                 .db_user_id(db_user_id)
                 .limit(100);
-            if let Some(u) = &filter.user {
+            if let Some(u) = filter.exact_user() {
                 b = b.user(u);
             }
-            if let Some(d) = &filter.database {
+            if let Some(d) = filter.exact_database() {
                 b = b.database(d);
             }
             Ok(b.collect_all(100_000)
@@ -304,7 +230,7 @@ async fn fetch(svc: &Svc, target: &Target, filter: &Filter) -> Result<Vec<Sessio
         }
         Svc::HuaweiDds(dds) => {
             let mut b = dds.list_sessions().node_id(instance).limit(20);
-            if let Some(min) = filter.min_seconds {
+            if let Some(min) = filter.min_seconds() {
                 // Microseconds: the service returns only sessions running longer.
                 b = b.cost_time(min.saturating_mul(1_000_000).saturating_sub(1));
             }
@@ -373,6 +299,8 @@ async fn fetch(svc: &Svc, target: &Target, filter: &Filter) -> Result<Vec<Sessio
     }
 }
 
+const TSV_COLUMNS: [&str; 8] = ["id", "user", "host", "database", "command", "state", "seconds", "sql"];
+
 /// Writes `sessions` to standard output, or to standard error (a kill's plan, kept apart from its report).
 fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
     let out = |line: String| {
@@ -389,6 +317,22 @@ fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
             }
         }
         "json" => out(Value::Array(sessions.iter().map(|s| s.to_json()).collect()).to_string()),
+        "tsv" => {
+            // One line a session; every field escaped, so that none holds a tab or a line break.
+            out(TSV_COLUMNS.join("\t"));
+            for s in sessions {
+                let v = s.to_json();
+                let cells: Vec<String> = TSV_COLUMNS
+                    .iter()
+                    .map(|c| match &v[*c] {
+                        Value::String(t) => escaped(t),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                out(cells.join("\t"));
+            }
+        }
         _ => {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
@@ -417,7 +361,13 @@ fn print_sessions(sessions: &[&Session], format: &str, to_stderr: bool) {
 /// `dbops sessions list`.
 pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
     let service = text_of(m, "service").unwrap_or_default();
-    let filter = Filter::from_matches(m)?;
+    let filter = Selection::from_matches(m)?;
+    let query = m.get_one::<String>("query").map(|q| compile_query(q)).transpose()?;
+    if let Some(path) = m.get_one::<String>("test-matching") {
+        let sessions = saved_sessions(path)?;
+        print_list(m, &filter.select(&sessions), query.as_ref())?;
+        return Ok(Ended::Done);
+    }
     let svc = Svc::new(&service, ctx)?;
     if let Some(path) = m.get_one::<String>("instances") {
         let (svc, filter) = (Arc::new(svc), Arc::new(filter));
@@ -425,18 +375,25 @@ pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
             let (svc, filter) = (svc.clone(), filter.clone());
             async move {
                 let sessions = fetch(&svc, &target, &filter).await?;
-                let chosen: Vec<Value> = sessions
-                    .iter()
-                    .filter(|s| filter.selects(s))
-                    .map(Session::to_json)
-                    .collect();
+                let chosen: Vec<Value> = filter.select(&sessions).into_iter().map(Session::to_json).collect();
                 Ok((json!({"sessions": chosen}), Ended::Done))
             }
         })
         .await;
     }
     let sessions = fetch(&svc, &target_of(m), &filter).await?;
-    let chosen: Vec<&Session> = sessions.iter().filter(|s| filter.selects(s)).collect();
+    print_list(m, &filter.select(&sessions), query.as_ref())?;
+    Ok(Ended::Done)
+}
+
+/// `list`'s output: the sessions in the `--output` format, or what `--query` makes of their JSON.
+fn print_list(m: &ArgMatches, chosen: &[&Session], query: Option<&jmespath::Expression<'static>>) -> Result<(), Error> {
+    if let Some(query) = query {
+        let data = Value::Array(chosen.iter().map(|s| s.to_json()).collect());
+        let result = query.search(data).map_err(|e| Error::Config(format!("--query: {e}")))?;
+        println!("{}", serde_json::to_string(&*result).unwrap_or_default());
+        return Ok(());
+    }
     let format = text_of(m, "output").unwrap_or_else(|| {
         if std::io::stdout().is_terminal() {
             "table".into()
@@ -444,8 +401,44 @@ pub async fn list(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
             "json".into()
         }
     });
-    print_sessions(&chosen, &format, false);
-    Ok(Ended::Done)
+    print_sessions(chosen, &format, false);
+    Ok(())
+}
+
+fn compile_query(q: &str) -> Result<jmespath::Expression<'static>, Error> {
+    jmespath::compile(q).map_err(|e| Error::Config(format!("--query: `{q}` is not a JMESPath expression: {e}")))
+}
+
+/// Most bytes of a saved process list `--test-matching` reads.
+const MAX_SAVED_LIST_BYTES: u64 = 256 << 20;
+
+/// A process list as `sessions list` prints it (`--output json`, or `jsonl`), read from `path` (`-`:
+/// standard input): the sessions `--test-matching` tries the selection on.
+pub fn saved_sessions(path: &str) -> Result<Vec<Session>, Error> {
+    use std::io::Read;
+    let bad = |why: String| Error::Config(format!("--test-matching {path}: {why}"));
+    let mut text = String::new();
+    let read = if path == "-" {
+        std::io::stdin().take(MAX_SAVED_LIST_BYTES).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_SAVED_LIST_BYTES).read_to_string(&mut text))
+    };
+    read.map_err(|e| bad(e.to_string()))?;
+    let values: Vec<Value> = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Array(list)) => list,
+        Ok(one @ Value::Object(_)) => vec![one],
+        _ => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| bad(format!("line {}: {e}", i + 1))))
+            .collect::<Result<_, _>>()?,
+    };
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Session::from_json(v).ok_or_else(|| bad(format!("session {}: no `id`", i + 1))))
+        .collect()
 }
 
 fn concurrency(m: &ArgMatches) -> usize {
@@ -482,7 +475,7 @@ fn audit(log: Option<&AuditLog>, entry: Value, ended: Ended) -> (Ended, Option<S
     }
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     dbops_core::time::UtcDateTime::from_system(std::time::SystemTime::now()).extended()
 }
 
@@ -491,12 +484,27 @@ fn now() -> String {
 pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
     let service = text_of(m, "service").unwrap_or_default();
     let instance = text_of(m, "instance").unwrap_or_default();
-    let filter = Filter::from_matches(m)?;
+    let filter = Selection::from_matches(m)?;
     let all = m.get_flag("all");
     if service == "alibaba-redis" && !all {
         return Err(Error::Config(
             "alibaba-redis: DAS kills all sessions of a Redis instance or none; pass --all to kill them all".into(),
         ));
+    }
+    if let Some(path) = m.get_one::<String>("test-matching") {
+        let sessions = saved_sessions(path)?;
+        let chosen = if all {
+            sessions.iter().collect()
+        } else {
+            filter.select(&sessions)
+        };
+        eprintln!(
+            "plan: would kill {} of {} session(s) of {path} (test matching: nothing is sent)",
+            chosen.len(),
+            sessions.len()
+        );
+        print_sessions(&chosen, "jsonl", false);
+        return Ok(Ended::Done);
     }
     let svc = Svc::new(&service, ctx)?;
     if let Some(path) = m.get_one::<String>("instances") {
@@ -508,22 +516,34 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
         // Before anything is sent: a log that cannot be appended to stops the run here.
         let log = m.get_one::<String>("audit").map(|p| AuditLog::open(p)).transpose()?;
         let shared = Arc::new((svc, filter, ctx.clone(), log, service.clone()));
+        let wait = wait_before_kill(m);
         return crate::fleet::run(path, concurrency(m), rate(m), move |target| {
             let shared = shared.clone();
             async move {
                 let (svc, filter, ctx, log, service) = &*shared;
-                kill_one(svc, filter, ctx, log.as_ref(), service, &target, all).await
+                kill_one(svc, filter, ctx, log.as_ref(), service, &target, all, wait).await
             }
         })
         .await;
     }
     let log = m.get_one::<String>("audit").map(|p| AuditLog::open(p)).transpose()?;
     let target = target_of(m);
+    if let Some(interval) = m.try_get_one::<Duration>("interval").ok().flatten().copied() {
+        if !ctx.dry_run && !m.get_flag("yes") {
+            return Err(Error::Config(
+                "a watch kills without asking each round: pass --yes (or --dry-run to see the plan)".into(),
+            ));
+        }
+        let run_time = m.try_get_one::<Duration>("run-time").ok().flatten().copied();
+        let wait = wait_before_kill(m);
+        let round = |_: u64| kill_one(&svc, &filter, ctx, log.as_ref(), &service, &target, all, wait);
+        return Ok(crate::watch::run(interval, run_time, round).await);
+    }
     let sessions = fetch(&svc, &target, &filter).await?;
     let chosen: Vec<&Session> = if all {
         sessions.iter().collect()
     } else {
-        sessions.iter().filter(|s| filter.selects(s)).collect()
+        filter.select(&sessions)
     };
     eprintln!(
         "plan: kill {} of {} session(s) on {service} {instance}{}",
@@ -559,6 +579,10 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
             return Ok(Ended::Done);
         }
     }
+    let chosen = recheck(&svc, &target, &filter, chosen, wait_before_kill(m), all).await?;
+    if chosen.is_empty() {
+        return Ok(Ended::Done);
+    }
     let ids: Vec<String> = chosen.iter().map(|s| s.id.clone()).collect();
     let (outcomes, request_ids, requests) = send_kill(&svc, &target, ctx, &ids).await?;
     let killed = outcomes.iter().all(|(_, ok, _)| *ok);
@@ -583,23 +607,67 @@ pub async fn kill(m: &ArgMatches, ctx: &Context) -> Result<Ended, Error> {
     Ok(ended)
 }
 
-/// Kills what the filter selects on one instance of a fleet, audited; the value reports each session,
-/// and the flag says whether every selected one was killed.
-async fn kill_one(
+/// `--wait-before-kill`.
+fn wait_before_kill(m: &ArgMatches) -> Option<Duration> {
+    m.try_get_one::<Duration>("wait-before-kill").ok().flatten().copied()
+}
+
+/// With `wait`: waits, lists the sessions again, and keeps of `chosen` only those still running the
+/// same statement (a connection given the id of an ended one, or a statement started again, is
+/// dropped), saying on standard error how many are left. Without: `chosen`.
+async fn recheck(
     svc: &Svc,
-    filter: &Filter,
+    target: &Target,
+    filter: &Selection,
+    chosen: Vec<&Session>,
+    wait: Option<Duration>,
+    all: bool,
+) -> Result<Vec<Session>, Error> {
+    let chosen: Vec<Session> = chosen.into_iter().cloned().collect();
+    let Some(wait) = wait.filter(|_| !all) else {
+        return Ok(chosen);
+    };
+    tokio::time::sleep(wait).await;
+    let again = fetch(svc, target, filter).await?;
+    let kept: Vec<Session> = chosen
+        .iter()
+        .filter(|s| again.iter().any(|a| s.same_statement(a)))
+        .cloned()
+        .collect();
+    eprintln!(
+        "recheck after {}: {} of {} still running the same statement",
+        crate::watch::show(wait),
+        kept.len(),
+        chosen.len()
+    );
+    Ok(kept)
+}
+
+/// Kills what the filter selects on one instance of a fleet (or in one round of a watch), audited; the
+/// value reports each session, and the flag says whether every selected one was killed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn kill_one(
+    svc: &Svc,
+    filter: &Selection,
     ctx: &Context,
     log: Option<&AuditLog>,
     service: &str,
     target: &Target,
     all: bool,
+    wait: Option<Duration>,
 ) -> Result<(Value, Ended), Error> {
     let sessions = fetch(svc, target, filter).await?;
-    let ids: Vec<String> = sessions
-        .iter()
-        .filter(|s| all || filter.selects(s))
-        .map(|s| s.id.clone())
-        .collect();
+    let chosen: Vec<&Session> = if all {
+        sessions.iter().collect()
+    } else {
+        filter.select(&sessions)
+    };
+    let chosen = if chosen.is_empty() {
+        Vec::new()
+    } else {
+        recheck(svc, target, filter, chosen, wait, all).await?
+    };
+    let ids: Vec<String> = chosen.iter().map(|s| s.id.clone()).collect();
     if ids.is_empty() {
         return Ok((json!({"selected": 0}), Ended::Done));
     }
