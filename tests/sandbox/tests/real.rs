@@ -44,8 +44,8 @@ async fn reset() {
     for sql in [
         "CREATE DATABASE IF NOT EXISTS sales",
         "CREATE DATABASE IF NOT EXISTS crm",
-        &format!("CREATE USER IF NOT EXISTS 'batch'@'%' IDENTIFIED BY '{PASSWORD}'"),
-        &format!("CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY '{PASSWORD}'"),
+        &format!("CREATE OR REPLACE USER 'batch'@'%' IDENTIFIED BY '{PASSWORD}'"),
+        &format!("CREATE OR REPLACE USER 'app'@'%' IDENTIFIED BY '{PASSWORD}'"),
         "GRANT ALL ON sales.* TO 'batch'@'%', 'app'@'%'",
         "GRANT ALL ON crm.* TO 'batch'@'%', 'app'@'%'",
     ] {
@@ -918,4 +918,244 @@ mod control {
             self.call(url, "GET", "").await["throttled"].as_u64().unwrap()
         }
     }
+}
+
+// ---- pt-kill's selection and the watch, on real sessions ----
+
+#[tokio::test]
+#[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
+async fn pt_kill_selection_and_victims_on_a_real_process_list() {
+    reset().await;
+    let old = session("batch", Some("sales"), sleep(600).as_deref()).await;
+    let idle = session("app", Some("crm"), None).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let fresh = session("batch", Some("sales"), sleep(601).as_deref()).await;
+    let report = session("app", Some("sales"), sleep(602).as_deref()).await;
+    let ours: BTreeSet<u64> = [old.id, idle.id, fresh.id, report.id].into();
+    let set = |s: &[&Session]| s.iter().map(|s| s.id).collect::<BTreeSet<u64>>();
+    let cases: Vec<(Vec<&str>, BTreeSet<u64>)> = vec![
+        (vec!["--match-user", "^ba"], set(&[&old, &fresh])),
+        (vec!["--match-user", "^ba", "--ignore-sql", r"\(601\)"], set(&[&old])),
+        (
+            vec!["--match-database", "^sal", "--ignore-user", "^app$"],
+            set(&[&old, &fresh]),
+        ),
+        (vec!["--busy-time", "3"], set(&[&old])),
+        (vec!["--idle-time", "3"], set(&[&idle])),
+        (vec!["--user", "batch", "--victims", "oldest"], set(&[&old])),
+        (vec!["--user", "batch", "--victims", "all-but-oldest"], set(&[&fresh])),
+        (vec!["--match-sql", "SLEEP", "--ignore-command", "Query"], set(&[])),
+    ];
+    for (rule, want) in &cases {
+        let mut args = rule.clone();
+        args.extend(["--output", "json"]);
+        let rows = listed(&huawei_cli("list", &args).await);
+        let got: BTreeSet<u64> = ids_of(&rows).intersection(&ours).copied().collect();
+        assert_eq!(&got, want, "{rule:?}: {rows:?}");
+    }
+    // The same rules, tried offline on the list as it was saved: the same selection.
+    let saved = huawei_cli("list", &["--output", "json"]).await;
+    let file = std::env::temp_dir().join(format!("dbops-real-saved-{}.json", std::process::id()));
+    std::fs::write(&file, &saved.stdout).unwrap();
+    for (rule, want) in &cases {
+        let mut args = vec![
+            "sessions",
+            "list",
+            "--test-matching",
+            file.to_str().unwrap(),
+            "--output",
+            "json",
+        ];
+        args.extend(rule.iter().copied());
+        let out = dbops(&args).await;
+        let got: BTreeSet<u64> = ids_of(&listed(&out)).intersection(&ours).copied().collect();
+        assert_eq!(&got, want, "--test-matching {rule:?}");
+    }
+    let _ = std::fs::remove_file(&file);
+    for s in [&old, &idle, &fresh, &report] {
+        assert!(s.still_running(), "selecting kills nothing");
+    }
+}
+
+/// `dbops sessions kill … --service huawei-das` on the main instance, started and left running.
+async fn huawei_kill_child(rest: &[&str]) -> tokio::process::Child {
+    let (instance, id, endpoint) = (huawei_instance(), db_user_id(&huawei_instance()).await, endpoint());
+    let mut cmd = tokio::process::Command::new(dbops_bin());
+    cmd.args([
+        "sessions",
+        "kill",
+        "--service",
+        "huawei-das",
+        "--instance",
+        &instance,
+        "--db-user-id",
+        &id,
+        "--endpoint",
+        &endpoint,
+    ])
+    .args(rest)
+    .env_clear()
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    for name in [
+        "PATH",
+        "HUAWEICLOUD_SDK_AK",
+        "HUAWEICLOUD_SDK_SK",
+        "HUAWEICLOUD_SDK_PROJECT_ID",
+    ] {
+        cmd.env(name, var(name));
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Reads standard output lines of `child` until one holds `round: n`.
+async fn until_round(
+    lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    seen: &mut Vec<Value>,
+    n: u64,
+) {
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the watch goes on")
+            .unwrap()
+            .expect("the watch prints its rounds");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        let done = v.get("ok").is_some() && v["round"] == n;
+        seen.push(v);
+        if done {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
+async fn a_watch_kills_a_query_that_starts_between_rounds_and_spares_one_that_finished() {
+    use tokio::io::AsyncBufReadExt;
+    reset().await;
+    let mut child = huawei_kill_child(&["--user", "batch", "--yes", "--interval", "2s", "--run-time", "9s"]).await;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    until_round(&mut lines, &mut seen, 1).await;
+    // Between rounds 1 and 2: a query that is over before round 2 lists.
+    let short = session("batch", Some("sales"), sleep(1).as_deref()).await;
+    until_round(&mut lines, &mut seen, 2).await;
+    // Between rounds 2 and 3: one that runs on.
+    let long = session("batch", Some("sales"), sleep(600).as_deref()).await;
+    while let Ok(Some(line)) = lines.next_line().await {
+        seen.push(serde_json::from_str(&line).unwrap());
+    }
+    let status = child.wait().await.unwrap();
+    assert!(status.success());
+    let killed: Vec<(u64, String)> = seen
+        .iter()
+        .filter(|v| v.get("killed").is_some())
+        .map(|v| (v["round"].as_u64().unwrap(), v["id"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(killed, [(3, long.id.to_string())], "{seen:?}");
+    let rounds = seen.iter().filter(|v| v.get("ok").is_some()).count();
+    assert_eq!(rounds, 5, "rounds at 0, 2, 4, 6 and 8 s of a 9 s run: {seen:?}");
+    assert!(
+        matches!(short.running.await, Ok(Ok(()))),
+        "the short query finished on its own"
+    );
+    assert!(long.saw_the_kill().await);
+}
+
+#[tokio::test]
+#[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
+async fn wait_before_kill_spares_a_session_whose_statement_changed() {
+    reset().await;
+    // `changing` runs a short statement, then (on the same connection) another.
+    let base = mysql_async::Opts::from_url(&var("DBOPS_SANDBOX_MYSQL")).unwrap();
+    let opts = mysql_async::OptsBuilder::from_opts(base)
+        .user(Some("batch"))
+        .pass(Some(PASSWORD))
+        .prefer_socket(false);
+    let mut conn = mysql_async::Conn::new(opts).await.unwrap();
+    let changing_id: u64 = conn.query_first("SELECT CONNECTION_ID()").await.unwrap().unwrap();
+    let changing = tokio::spawn(async move {
+        conn.query_drop("SELECT SLEEP(2)").await?;
+        conn.query_drop("SELECT SLEEP(600) /* next */").await
+    });
+    let steady = session("batch", Some("sales"), sleep(600).as_deref()).await;
+    let out = huawei_cli("kill", &["--user", "batch", "--yes", "--wait-before-kill", "3s"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("recheck after 3s: 1 of 2 still running the same statement"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(outcomes(&out), [(steady.id, true, "SESSION_KILLED".to_string())]);
+    assert!(steady.saw_the_kill().await);
+    assert!(!changing.is_finished(), "the changed session runs on");
+    assert!(running().await.contains(&changing_id));
+}
+
+#[tokio::test]
+#[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
+async fn sigterm_during_a_watch_round_finishes_the_round_and_leaves_a_consistent_audit_log() {
+    reset().await;
+    let mut batch = Vec::new();
+    for _ in 0..3 {
+        batch.push(session("batch", Some("sales"), sleep(600).as_deref()).await);
+    }
+    let audit = std::env::temp_dir().join(format!("dbops-real-watch-audit-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&audit);
+    // Each round lists, waits 2 s, lists again, then kills: the signal lands inside round 1.
+    let child = huawei_kill_child(&[
+        "--user",
+        "batch",
+        "--yes",
+        "--interval",
+        "1s",
+        "--wait-before-kill",
+        "2s",
+        "--audit",
+        audit.to_str().unwrap(),
+    ])
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the watch stops after the round")
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 round(s)"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("stopped by a signal"),
+        "{}",
+        text(&out.stderr)
+    );
+    let printed: BTreeSet<u64> = lines(&out)
+        .iter()
+        .filter(|v| v["killed"] == true)
+        .map(|v| v["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let records: Vec<Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every audit line is whole"))
+        .collect();
+    assert_eq!(records.len(), 1, "one round, one record");
+    let audited: BTreeSet<u64> = records[0]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().parse().unwrap())
+        .collect();
+    let wanted: BTreeSet<u64> = batch.iter().map(|s| s.id).collect();
+    assert_eq!(audited, wanted, "the round that was under way killed what it selected");
+    assert_eq!(printed, wanted);
+    assert!(running().await.is_disjoint(&wanted));
+    let _ = std::fs::remove_file(&audit);
 }
