@@ -246,3 +246,68 @@ async fn verbose_shows_each_call_and_no_secret() {
         "standard output stays the list"
     );
 }
+
+/// A watch round the service throttles is reported, and the watch goes on after a longer pause.
+#[tokio::test]
+async fn a_throttled_watch_round_is_reported_and_the_watch_goes_on() {
+    let inner = das_gateway();
+    let server = Server::start(move |req, i| {
+        // The first four calls (the first round with its retries) are throttled.
+        if i < 4 {
+            return Reply::json(429, r#"{"error_code":"APIG.0308","error_msg":"over ratelimit"}"#);
+        }
+        inner(req, i)
+    })
+    .await;
+    let url = server.url();
+    let args: Vec<String> = [
+        "sessions",
+        "kill",
+        "--service",
+        "huawei-das",
+        "--endpoint",
+        &url,
+        "--instance",
+        INSTANCE,
+        "--db-user-id",
+        DB_USER_ID,
+        "--user",
+        "nobody",
+        "--yes",
+        "--interval",
+        "300ms",
+        "--run-time",
+        "2s",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        dbops(
+            &args,
+            &[
+                ("HUAWEICLOUD_SDK_AK", HW_AK),
+                ("HUAWEICLOUD_SDK_SK", HW_SK),
+                ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "a throttled round fails nothing: {}",
+        text(&out.stderr)
+    );
+    let rounds: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rounds[0]["throttled"], true, "{rounds:?}");
+    assert!(rounds[0]["error"].as_str().unwrap().contains("APIG.0308"), "{rounds:?}");
+    assert!(
+        rounds.len() >= 2 && rounds[1]["ok"] == true,
+        "the next round runs: {rounds:?}"
+    );
+}
