@@ -844,6 +844,7 @@ async fn a_fleet_of_50_under_throttling_kills_exactly_the_batch_sessions_and_aud
     let throttled = http.throttled(&rate).await - before;
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert!(throttled > 0, "the emulator throttled the run");
+    eprintln!("fleet: {throttled} requests throttled");
     let results = lines(&out);
     assert_eq!(results.len(), fleet, "one result line per instance");
     assert!(results.iter().all(|r| r.get("error").is_none()), "{results:?}");
