@@ -29,6 +29,10 @@ pub const EXTENSIONS: &[(&str, &str)] = &[
     ),
     ("x-signing", "security scheme: the request-signing algorithm"),
     (
+        "x-upstream",
+        "parameter or property: the vendor definition's value this spec departs from on purpose, and `why`",
+    ),
+    (
         "x-region",
         "server: the one region this server entry serves (an exception to the regional URL pattern)",
     ),
@@ -472,6 +476,9 @@ fn check_extension_value(
             Ok(())
         }
         "x-pagination" | "x-wait" if !v.is_object() => err("must be an object"),
+        "x-upstream" if !v.get("why").is_some_and(Value::is_string) => {
+            err("must be an object with `why`, the reason for the difference, besides the upstream values")
+        }
         "x-api-style" | "x-acs-action" | "x-iam-action" | "x-doc-choice" | "x-signing" | "x-region"
         | "x-from-credentials" | "x-source"
             if !v.is_string() =>

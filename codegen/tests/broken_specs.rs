@@ -110,7 +110,7 @@ fn broken_specs_are_reported_with_file_and_pointer() {
             "unknown extension",
             with(|v| v["paths"]["/v1/{id}/things"]["post"]["x-retry"] = json!(true)),
             format!(
-                "{FILE}: at #{op}/x-retry: unknown extension `x-retry` (known: x-api-style, x-acs-action, x-iam-action, x-doc-choice, x-signing, x-region, x-secret, x-at-least-one-of, x-integer-text, x-from-credentials, x-absent-when, x-reply-outcome, x-pagination, x-wait, x-source, x-json-array-text)"
+                "{FILE}: at #{op}/x-retry: unknown extension `x-retry` (known: x-api-style, x-acs-action, x-iam-action, x-doc-choice, x-signing, x-upstream, x-region, x-secret, x-at-least-one-of, x-integer-text, x-from-credentials, x-absent-when, x-reply-outcome, x-pagination, x-wait, x-source, x-json-array-text)"
             ),
         ),
         (
@@ -217,6 +217,14 @@ fn broken_specs_are_reported_with_file_and_pointer() {
             format!(
                 "{FILE}: at #/components/schemas/Thing/x-reply-outcome: `x-reply-outcome`: `success` names `Ok`, \
                  which is not a property of this schema"
+            ),
+        ),
+        (
+            "x-upstream without its reason",
+            with(|v| v["components"]["schemas"]["Thing"]["x-upstream"] = json!({"type": "string"})),
+            format!(
+                "{FILE}: at #/components/schemas/Thing/x-upstream: `x-upstream`: must be an object with `why`, the \
+                 reason for the difference, besides the upstream values"
             ),
         ),
         (

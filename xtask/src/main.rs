@@ -8,13 +8,16 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod sandbox;
+mod upstream;
 
-const USAGE: &str = "usage: cargo xtask generate [--check] | sandbox [ARGS] | test-real [TEST FILTER]\n\n  \
+const USAGE: &str = "usage: cargo xtask generate [--check] | sandbox [ARGS] | test-real [TEST FILTER] | upstream [--offline] [--json]\n\n  \
 generate          regenerate crates/*/src/generated/ from specs/\n  \
 generate --check  fail with a diff if the checked-in generated code is stale\n  \
 sandbox           start MariaDB, Redis and the DAS emulator on loopback; print the endpoint and\n                    \
 credentials as `export` lines; Ctrl-C stops it (ARGS: --port, --fleet, --rate)\n  \
-test-real         run the real-database suite (tests/sandbox/tests/real.rs) against a sandbox of its own";
+test-real         run the real-database suite (tests/sandbox/tests/real.rs) against a sandbox of its own\n  \
+upstream          diff specs/ against the vendors' own definitions (--offline: from target/upstream/;\n                    \
+--json); exit 0 no drift, 1 drift, 2 a source could not be fetched or read";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
         ["generate"] => generate(false),
         ["generate", "--check"] => generate(true),
         ["sandbox", rest @ ..] => sandbox::run(&workspace_root(), rest),
+        ["upstream", rest @ ..] => upstream::run(&workspace_root(), rest),
         ["test-real", rest @ ..] => sandbox::test_real(&workspace_root(), rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
