@@ -1,10 +1,16 @@
 //! `cargo xtask upstream`: what the vendor changed. Reads the vendors' own machine-readable
 //! definitions into one comparable form and diffs `specs/` against it.
 //!
-//! Sources read so far: Huawei API Explorer's per-operation Swagger 2.0 documents, published on
-//! crates.io as `huawei-cloud-api-definitions-DAS` and `-DDS` (fetched with `cargo info`, which puts
-//! a crate's sources in cargo's registry cache; never a dependency). The copy read is kept under
-//! `target/upstream/`, so that `--offline` works from it.
+//! Sources:
+//! - Huawei API Explorer's per-operation Swagger 2.0 documents, published on crates.io as
+//!   `huawei-cloud-api-definitions-DAS` and `-DDS` (fetched with `cargo info`, which puts a crate's
+//!   sources in cargo's registry cache; never a dependency);
+//! - the official Alibaba Cloud Python SDK `alibabacloud_das20200116` from PyPI (`pip download
+//!   --no-deps`, unpacked with Python's `zipfile`), read by [`alibaba_sdk`].
+//!
+//! The copy read is kept under `target/upstream/`, so that `--offline` works from it.
+
+mod alibaba_sdk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -223,7 +229,7 @@ pub fn read_spec(doc: &Value) -> BTreeMap<String, Op> {
                             required,
                             enums: enums(resolve(doc, v)),
                             pointer: format!("{at}/properties/{}", ptr_escape(k)),
-                            chosen: v.get("x-upstream").cloned(),
+                            chosen: recorded(doc, v),
                         },
                     );
                 }
@@ -244,7 +250,7 @@ pub fn read_spec(doc: &Value) -> BTreeMap<String, Op> {
                         Field {
                             ty: type_of(doc, v),
                             pointer: format!("{at}/properties/{}", ptr_escape(k)),
-                            chosen: v.get("x-upstream").cloned(),
+                            chosen: recorded(doc, v),
                         },
                     );
                 }
@@ -253,6 +259,13 @@ pub fn read_spec(doc: &Value) -> BTreeMap<String, Op> {
         }
     }
     ops
+}
+
+/// The `x-upstream` of a property: on it, or on the named schema it refers to.
+fn recorded(doc: &Value, v: &Value) -> Option<Value> {
+    v.get("x-upstream")
+        .or_else(|| resolve(doc, v).get("x-upstream"))
+        .cloned()
 }
 
 /// Whether the spec records `upstream` as the vendor's value of `aspect` on purpose.
@@ -443,26 +456,102 @@ pub fn diff(ours: &BTreeMap<String, Op>, upstream: &BTreeMap<String, Op>) -> Vec
     out
 }
 
-/// A source: a crate of definitions for one of our spec files.
+/// Where a source comes from.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A crates.io data crate of Huawei API Explorer documents.
+    Crate,
+    /// A Python SDK wheel on PyPI.
+    PyPi,
+}
+
+/// A source, and the spec file it is compared with.
 struct Source {
-    krate: &'static str,
+    name: &'static str,
+    kind: Kind,
     spec: &'static str,
 }
 
-const SOURCES: [Source; 2] = [
+const SOURCES: [Source; 3] = [
     Source {
-        krate: "huawei-cloud-api-definitions-DAS",
+        name: "huawei-cloud-api-definitions-DAS",
+        kind: Kind::Crate,
         spec: "specs/huaweicloud/das.json",
     },
     Source {
-        krate: "huawei-cloud-api-definitions-DDS",
+        name: "huawei-cloud-api-definitions-DDS",
+        kind: Kind::Crate,
         spec: "specs/huaweicloud/dds.json",
+    },
+    Source {
+        name: "alibabacloud_das20200116",
+        kind: Kind::PyPi,
+        spec: "specs/alibabacloud/das.json",
     },
 ];
 
+/// Fetches the latest version of a source into `cache/<name>/<version>/`; returns the version and
+/// that directory.
+fn fetch(s: &Source, cache: &Path) -> Result<(String, PathBuf), String> {
+    match s.kind {
+        Kind::Crate => fetch_crate(s.name, cache),
+        Kind::PyPi => fetch_wheel(s.name, cache),
+    }
+}
+
+fn fetch_wheel(package: &str, cache: &Path) -> Result<(String, PathBuf), String> {
+    let download = cache.join("downloads");
+    std::fs::create_dir_all(&download).map_err(|e| format!("{}: {e}", download.display()))?;
+    let out = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--only-binary",
+            ":all:",
+            "-d",
+        ])
+        .arg(&download)
+        .arg(package)
+        .output()
+        .map_err(|e| format!("pip download {package}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pip download {package}: {}",
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
+        ));
+    }
+    // The wheel pip names in its output ("Saved …" or "File was already downloaded …").
+    let text = String::from_utf8_lossy(&out.stdout);
+    let wheel = text
+        .split_whitespace()
+        .find(|w| w.ends_with(".whl"))
+        .map(|w| download.join(Path::new(w).file_name().unwrap_or_default()))
+        .ok_or_else(|| format!("pip download {package}: no wheel in its output"))?;
+    let file = wheel.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let version = file
+        .split('-')
+        .nth(1)
+        .ok_or_else(|| format!("{file}: no version in the wheel's name"))?
+        .to_string();
+    let dest = cache.join(package).join(&version);
+    let status = Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(&wheel)
+        .arg(&dest)
+        .status()
+        .map_err(|e| format!("unpacking {file}: {e}"))?;
+    if !status.success() {
+        return Err(format!("unpacking {file} failed"));
+    }
+    Ok((version, dest))
+}
+
 /// Fetches the latest version of `krate` with cargo (into its registry cache) and copies its
 /// definitions under `cache`; returns the version and the copy's directory.
-fn fetch(krate: &str, cache: &Path) -> Result<(String, PathBuf), String> {
+fn fetch_crate(krate: &str, cache: &Path) -> Result<(String, PathBuf), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(&cargo)
         .args(["info", "--registry", "crates-io", krate])
@@ -500,6 +589,29 @@ fn fetch(krate: &str, cache: &Path) -> Result<(String, PathBuf), String> {
         }
     }
     Ok((version, dest))
+}
+
+/// The operations of a fetched source.
+fn read_source(s: &Source, dir: &Path) -> Result<BTreeMap<String, Op>, String> {
+    match s.kind {
+        Kind::Crate => read_dir(dir),
+        Kind::PyPi => {
+            let pkg = dir.join(s.name);
+            let client = std::fs::read_to_string(pkg.join("client.py")).map_err(|e| format!("client.py: {e}"))?;
+            let mut models = Vec::new();
+            for entry in std::fs::read_dir(pkg.join("models")).map_err(|e| format!("models/: {e}"))? {
+                let path = entry.map_err(|e| e.to_string())?.path();
+                if path.extension().is_some_and(|e| e == "py") {
+                    models.push(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+                }
+            }
+            let ops = alibaba_sdk::read(&client, &models);
+            if ops.is_empty() {
+                return Err("client.py: no action found".into());
+            }
+            Ok(ops)
+        }
+    }
 }
 
 /// The newest cached copy of `krate`.
@@ -545,21 +657,21 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
     let mut report = Vec::new();
     for s in &SOURCES {
         let got = if offline {
-            cached(s.krate, &cache)
+            cached(s.name, &cache)
         } else {
-            fetch(s.krate, &cache)
+            fetch(s, &cache)
         };
         let (version, dir) = match got {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("upstream: {} could not be fetched: {e}", s.krate);
+                eprintln!("upstream: {} could not be fetched: {e}", s.name);
                 return ExitCode::from(2);
             }
         };
-        let upstream = match read_dir(&dir) {
+        let upstream = match read_source(s, &dir) {
             Ok(ops) => ops,
             Err(e) => {
-                eprintln!("upstream: {} could not be read: {e}", s.krate);
+                eprintln!("upstream: {} could not be read: {e}", s.name);
                 return ExitCode::from(2);
             }
         };
@@ -584,7 +696,7 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
             .map(|(s, v, l)| {
                 json!({"kind": l.kind, "operation": l.operation, "field": l.field, "spec": s.spec,
                        "pointer": l.pointer, "ours": l.ours, "upstream": l.upstream,
-                       "source": s.krate, "version": v, "chosen": l.chosen})
+                       "source": s.name, "version": v, "chosen": l.chosen})
             })
             .collect();
         println!("{}", Value::Array(lines));
@@ -608,7 +720,7 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
                     l.chosen.as_deref().map_or(String::new(), |w| format!("({w})")),
                     s.spec,
                     l.pointer,
-                    s.krate,
+                    s.name,
                     v
                 );
             }
