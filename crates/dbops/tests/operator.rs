@@ -311,3 +311,50 @@ async fn a_throttled_watch_round_is_reported_and_the_watch_goes_on() {
         "the next round runs: {rounds:?}"
     );
 }
+
+/// The exact user and database go to DAS as its own filters (`user`, `database`), so that the service
+/// sends only those sessions; regular expressions stay on this side.
+#[tokio::test]
+async fn exact_user_and_database_are_sent_as_the_services_filters() {
+    let server = Server::start(das_gateway()).await;
+    let url = server.url();
+    let args: Vec<String> = [
+        "sessions",
+        "list",
+        "--service",
+        "huawei-das",
+        "--endpoint",
+        &url,
+        "--instance",
+        INSTANCE,
+        "--db-user-id",
+        DB_USER_ID,
+        "--user",
+        "app",
+        "--database",
+        "orders",
+        "--match-host",
+        "^10",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        dbops(
+            &args,
+            &[
+                ("HUAWEICLOUD_SDK_AK", HW_AK),
+                ("HUAWEICLOUD_SDK_SK", HW_SK),
+                ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = &server.requests()[0];
+    assert_eq!(list.query_param("user").as_deref(), Some("app"));
+    assert_eq!(list.query_param("database").as_deref(), Some("orders"));
+    assert_eq!(list.query_param("host"), None, "an expression is not a service filter");
+}
