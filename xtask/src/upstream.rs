@@ -11,6 +11,7 @@
 //! The copy read is kept under `target/upstream/`, so that `--offline` works from it.
 
 mod alibaba_sdk;
+mod huawei_sdk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,8 +35,10 @@ pub struct Param {
     /// `path`, `query`, `header` or `body` (a top-level property of the JSON body).
     pub location: String,
     pub ty: String,
-    pub required: bool,
-    pub enums: Vec<String>,
+    /// `None` where the source does not say (the Huawei Python SDKs).
+    pub required: Option<bool>,
+    /// `None` where the source does not say (the Python SDKs).
+    pub enums: Option<Vec<String>>,
     /// Where it is in the spec (ours only).
     pub pointer: String,
     /// The upstream values this spec departs from on purpose, and why (`x-upstream`, ours only).
@@ -90,15 +93,14 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
-fn enums(v: &Value) -> Vec<String> {
-    v.get("enum")
-        .and_then(Value::as_array)
-        .map(|e| {
-            e.iter()
-                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The enum values a schema gives (none: an empty list).
+fn enums(v: &Value) -> Option<Vec<String>> {
+    let values = v.get("enum").and_then(Value::as_array).map(|e| {
+        e.iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .collect()
+    });
+    Some(values.unwrap_or_default())
 }
 
 /// The top-level properties of an object schema, with `required`.
@@ -141,7 +143,7 @@ pub fn read_huawei_definition(doc: &Value) -> Result<(String, Op), String> {
                         Param {
                             location: "body".into(),
                             ty: type_of(doc, v),
-                            required,
+                            required: Some(required),
                             enums: enums(resolve(doc, v)),
                             ..Param::default()
                         },
@@ -155,7 +157,7 @@ pub fn read_huawei_definition(doc: &Value) -> Result<(String, Op), String> {
                     Param {
                         location: location.into(),
                         ty: type_of(doc, p),
-                        required: p["required"].as_bool().unwrap_or(false),
+                        required: Some(p["required"].as_bool().unwrap_or(false)),
                         enums: enums(p),
                         ..Param::default()
                     },
@@ -207,7 +209,7 @@ pub fn read_spec(doc: &Value) -> BTreeMap<String, Op> {
                     Param {
                         location: p["in"].as_str().unwrap_or_default().into(),
                         ty: type_of(doc, schema),
-                        required: p["required"].as_bool().unwrap_or(false),
+                        required: Some(p["required"].as_bool().unwrap_or(false)),
                         enums: enums(resolve(doc, schema)),
                         pointer,
                         chosen: p.get("x-upstream").or_else(|| schema.get("x-upstream")).cloned(),
@@ -226,7 +228,7 @@ pub fn read_spec(doc: &Value) -> BTreeMap<String, Op> {
                         Param {
                             location: "body".into(),
                             ty: type_of(doc, v),
-                            required,
+                            required: Some(required),
                             enums: enums(resolve(doc, v)),
                             pointer: format!("{at}/properties/{}", ptr_escape(k)),
                             chosen: recorded(doc, v),
@@ -354,27 +356,31 @@ pub fn diff(ours: &BTreeMap<String, Op>, upstream: &BTreeMap<String, Op>) -> Vec
                             why,
                         ));
                     }
-                    if p.required != u.required {
-                        let why = chosen(c, "required", &u.required.to_string());
+                    if let (Some(ours), Some(theirs)) = (p.required, u.required)
+                        && ours != theirs
+                    {
+                        let why = chosen(c, "required", &theirs.to_string());
                         out.push(line(
                             "parameter-required",
                             name,
                             pname,
                             &p.pointer,
-                            p.required.to_string(),
-                            u.required.to_string(),
+                            ours.to_string(),
+                            theirs.to_string(),
                             why,
                         ));
                     }
-                    if p.enums != u.enums {
-                        let up_enums = u.enums.join("|");
+                    if let (Some(ours), Some(theirs)) = (&p.enums, &u.enums)
+                        && ours != theirs
+                    {
+                        let up_enums = theirs.join("|");
                         let why = chosen(c, "enum", &up_enums);
                         out.push(line(
                             "parameter-enum",
                             name,
                             pname,
                             &p.pointer,
-                            p.enums.join("|"),
+                            ours.join("|"),
                             up_enums,
                             why,
                         ));
@@ -472,7 +478,7 @@ struct Source {
     spec: &'static str,
 }
 
-const SOURCES: [Source; 3] = [
+const SOURCES: [Source; 5] = [
     Source {
         name: "huawei-cloud-api-definitions-DAS",
         kind: Kind::Crate,
@@ -481,6 +487,16 @@ const SOURCES: [Source; 3] = [
     Source {
         name: "huawei-cloud-api-definitions-DDS",
         kind: Kind::Crate,
+        spec: "specs/huaweicloud/dds.json",
+    },
+    Source {
+        name: "huaweicloudsdkdas",
+        kind: Kind::PyPi,
+        spec: "specs/huaweicloud/das.json",
+    },
+    Source {
+        name: "huaweicloudsdkdds",
+        kind: Kind::PyPi,
         spec: "specs/huaweicloud/dds.json",
     },
     Source {
@@ -595,23 +611,42 @@ fn fetch_crate(krate: &str, cache: &Path) -> Result<(String, PathBuf), String> {
 fn read_source(s: &Source, dir: &Path) -> Result<BTreeMap<String, Op>, String> {
     match s.kind {
         Kind::Crate => read_dir(dir),
+        Kind::PyPi if s.name.starts_with("huaweicloudsdk") => {
+            // huaweicloudsdkdas/v3/das_client.py and v3/model/*.py
+            let service = s.name.trim_start_matches("huaweicloudsdk");
+            let v3 = dir.join(s.name).join("v3");
+            let client_file = v3.join(format!("{service}_client.py"));
+            let client =
+                std::fs::read_to_string(&client_file).map_err(|e| format!("{}: {e}", client_file.display()))?;
+            let models = huawei_sdk::models(&python_files(&v3.join("model"))?);
+            let ops = huawei_sdk::read(&client, &models);
+            if ops.is_empty() {
+                return Err(format!("{service}_client.py: no operation found"));
+            }
+            Ok(ops)
+        }
         Kind::PyPi => {
             let pkg = dir.join(s.name);
             let client = std::fs::read_to_string(pkg.join("client.py")).map_err(|e| format!("client.py: {e}"))?;
-            let mut models = Vec::new();
-            for entry in std::fs::read_dir(pkg.join("models")).map_err(|e| format!("models/: {e}"))? {
-                let path = entry.map_err(|e| e.to_string())?.path();
-                if path.extension().is_some_and(|e| e == "py") {
-                    models.push(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?);
-                }
-            }
-            let ops = alibaba_sdk::read(&client, &models);
+            let ops = alibaba_sdk::read(&client, &python_files(&pkg.join("models"))?);
             if ops.is_empty() {
                 return Err("client.py: no action found".into());
             }
             Ok(ops)
         }
     }
+}
+
+/// The sources of the `.py` files of a directory.
+fn python_files(dir: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "py") {
+            out.push(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+        }
+    }
+    Ok(out)
 }
 
 /// The newest cached copy of `krate`.
@@ -824,8 +859,8 @@ mod tests {
         assert_eq!(op.method, "POST");
         assert_eq!(op.params["processes"].location, "body");
         assert_eq!(op.params["processes"].ty, "array<object>");
-        assert!(op.params["processes"].required);
-        assert!(!op.params["engine_type"].required);
+        assert_eq!(op.params["processes"].required, Some(true));
+        assert_eq!(op.params["engine_type"].required, Some(false));
         let (_, list) = read_huawei_definition(&definition()).unwrap();
         assert!(
             !list.params.contains_key("X-Auth-Token"),

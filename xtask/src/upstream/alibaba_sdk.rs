@@ -134,7 +134,7 @@ pub fn read(client: &str, models: &[String]) -> BTreeMap<String, Op> {
                     Param {
                         location: location.into(),
                         ty,
-                        required,
+                        required: Some(required),
                         ..Param::default()
                     },
                 );
@@ -239,12 +239,12 @@ class KillAllResponseBody(DaraModel):
         let id = &op.params["InstanceId"];
         assert_eq!(
             (id.location.as_str(), id.ty.as_str(), id.required),
-            ("query", "string", true)
+            ("query", "string", Some(true))
         );
         let ids = &op.params["SessionIds"];
         assert_eq!(
             (ids.location.as_str(), ids.ty.as_str(), ids.required),
-            ("body", "array<integer>", false)
+            ("body", "array<integer>", Some(false))
         );
         assert_eq!(op.reply["Code"].ty, "integer");
         assert_eq!(op.reply["Data"].ty, "object");
