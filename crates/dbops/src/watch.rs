@@ -78,7 +78,8 @@ where
     let mut n = 0u64;
     loop {
         let at = Instant::now();
-        if stop.asked.load(Ordering::SeqCst) || deadline.is_some_and(|d| at >= d) {
+        // A signal that came during the pause: no other round.
+        if stop.asked.load(Ordering::SeqCst) {
             break;
         }
         n += 1;
@@ -143,5 +144,12 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("soon").unwrap_err().contains("`soon` is not a duration"));
+    }
+
+    #[test]
+    fn durations_show_as_operators_write_them() {
+        assert_eq!(show(Duration::from_secs(30)), "30s");
+        assert_eq!(show(Duration::from_millis(2_500)), "2s 500ms");
+        assert_eq!(show(Duration::from_micros(1_500)), "1ms", "to the millisecond");
     }
 }

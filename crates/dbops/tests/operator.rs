@@ -358,3 +358,70 @@ async fn exact_user_and_database_are_sent_as_the_services_filters() {
     assert_eq!(list.query_param("database").as_deref(), Some("orders"));
     assert_eq!(list.query_param("host"), None, "an expression is not a service filter");
 }
+
+/// SIGTERM during the pause between rounds ends the watch at once, with no other round.
+#[tokio::test]
+async fn a_signal_during_the_pause_between_rounds_ends_the_watch_at_once() {
+    let server = Server::start(das_gateway()).await;
+    let url = server.url();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbops"))
+        .args([
+            "sessions",
+            "kill",
+            "--service",
+            "huawei-das",
+            "--endpoint",
+            &url,
+            "--instance",
+            INSTANCE,
+            "--db-user-id",
+            DB_USER_ID,
+            "--user",
+            "nobody",
+            "--yes",
+            "--interval",
+            "30s",
+            "--run-time",
+            "5m",
+        ])
+        .env_clear()
+        .envs([
+            ("HUAWEICLOUD_SDK_AK", HW_AK),
+            ("HUAWEICLOUD_SDK_SK", HW_SK),
+            ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Round 1 lists at once; then the watch pauses 30 s.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(server.requests().len(), 1, "round 1 has listed");
+    let started = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        (status, err)
+    })
+    .await
+    .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "it did not wait out the pause"
+    );
+    assert!(out.0.success(), "{}", out.1);
+    assert!(
+        out.1.contains("1 round(s)") && out.1.contains("stopped by a signal"),
+        "{}",
+        out.1
+    );
+    assert_eq!(server.requests().len(), 1, "no other round");
+}
