@@ -425,3 +425,90 @@ async fn a_signal_during_the_pause_between_rounds_ends_the_watch_at_once() {
     );
     assert_eq!(server.requests().len(), 1, "no other round");
 }
+
+/// After a throttled round the watch pauses twice the interval; rounds are numbered from 1; a round
+/// that fails otherwise fails the run.
+#[tokio::test]
+async fn a_watch_backs_off_after_throttling_numbers_its_rounds_and_fails_on_other_errors() {
+    let at = std::sync::Arc::new(std::sync::Mutex::new(Vec::<std::time::Instant>::new()));
+    let seen = at.clone();
+    let inner = das_gateway();
+    let server = Server::start(move |req, i| {
+        seen.lock().unwrap().push(std::time::Instant::now());
+        // Round 1, with the client's three attempts, is throttled.
+        if i < 3 {
+            return Reply::json(429, r#"{"error_code":"APIG.0308","error_msg":"over ratelimit"}"#);
+        }
+        inner(req, i)
+    })
+    .await;
+    let url = server.url();
+    let watch = |url: String, run_time: &'static str| async move {
+        let args: Vec<String> = [
+            "sessions",
+            "kill",
+            "--service",
+            "huawei-das",
+            "--endpoint",
+            &url,
+            "--instance",
+            INSTANCE,
+            "--db-user-id",
+            DB_USER_ID,
+            "--user",
+            "nobody",
+            "--yes",
+            "--interval",
+            "1s",
+            "--run-time",
+            run_time,
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            dbops(
+                &args,
+                &[
+                    ("HUAWEICLOUD_SDK_AK", HW_AK),
+                    ("HUAWEICLOUD_SDK_SK", HW_SK),
+                    ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
+                ],
+            )
+        })
+        .await
+        .unwrap()
+    };
+    let out = watch(url, "3500ms").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rounds: Vec<u64> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["round"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        rounds,
+        [1, 2, 3],
+        "round 1 throttled, round 2 two intervals later, round 3 one after"
+    );
+    let at = at.lock().unwrap().clone();
+    let gap = at[3] - at[0];
+    assert!(
+        gap >= std::time::Duration::from_millis(1_950) && gap < std::time::Duration::from_millis(2_900),
+        "round 2 started {gap:?} after round 1"
+    );
+
+    // A round that fails for another reason than throttling fails the run (and the watch goes on).
+    let failing = Server::start(|_, _| Reply::json(403, r#"{"error_code":"DAS.0403","error_msg":"denied"}"#)).await;
+    let out = watch(failing.url(), "1500ms").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "the watch went on: {lines:?}");
+    assert!(
+        lines.iter().all(|l| l["ok"] == false && l.get("throttled").is_none()),
+        "{lines:?}"
+    );
+}
