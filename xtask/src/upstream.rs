@@ -518,29 +518,21 @@ fn fetch(s: &Source, cache: &Path) -> Result<(String, PathBuf), String> {
 fn fetch_wheel(package: &str, cache: &Path) -> Result<(String, PathBuf), String> {
     let download = cache.join("downloads");
     std::fs::create_dir_all(&download).map_err(|e| format!("{}: {e}", download.display()))?;
-    let out = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "--only-binary",
-            ":all:",
-            "-d",
-        ])
-        .arg(&download)
-        .arg(package)
-        .output()
-        .map_err(|e| format!("pip download {package}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "pip download {package}: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
-        ));
-    }
+    let mut out = Command::new("python3");
+    out.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--only-binary",
+        ":all:",
+        "-d",
+    ])
+    .arg(&download)
+    .arg(package);
+    let text = stdout_of(out, &format!("pip download {package}"))?;
     // The wheel pip names in its output ("Saved …" or "File was already downloaded …").
-    let text = String::from_utf8_lossy(&out.stdout);
     let wheel = text
         .split_whitespace()
         .find(|w| w.ends_with(".whl"))
@@ -565,21 +557,23 @@ fn fetch_wheel(package: &str, cache: &Path) -> Result<(String, PathBuf), String>
     Ok((version, dest))
 }
 
+/// Runs `cmd` (`what`, in errors): its standard output, or its error's last line.
+fn stdout_of(mut cmd: Command, what: &str) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("{what}: {}", stderr.lines().last().unwrap_or_default()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Fetches the latest version of `krate` with cargo (into its registry cache) and copies its
 /// definitions under `cache`; returns the version and the copy's directory.
 fn fetch_crate(krate: &str, cache: &Path) -> Result<(String, PathBuf), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(&cargo)
-        .args(["info", "--registry", "crates-io", krate])
-        .output()
-        .map_err(|e| format!("cargo info {krate}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo info {krate}: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
-        ));
-    }
-    let info = String::from_utf8_lossy(&out.stdout);
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["info", "--registry", "crates-io", krate]);
+    let info = stdout_of(cmd, &format!("cargo info {krate}"))?;
     let version = info
         .lines()
         .find_map(|l| l.strip_prefix("version: "))

@@ -157,41 +157,41 @@ fn das_gateway() -> impl Fn(&dbops_tests::RawRequest, usize) -> Reply + Send + S
     }
 }
 
-async fn das_list(more: &[&str]) -> Output {
-    let server = Server::start(das_gateway()).await;
-    let url = server.url();
-    let args: Vec<String> = [
-        &[
-            "sessions",
-            "list",
-            "--service",
-            "huawei-das",
-            "--endpoint",
-            &url,
-            "--instance",
-            INSTANCE,
-            "--db-user-id",
-            DB_USER_ID,
-        ][..],
-        more,
-    ]
-    .concat()
-    .into_iter()
-    .map(str::to_string)
-    .collect();
+/// `dbops sessions <verb> --service huawei-das` on the test instance at `url`, with `more`, and the
+/// Huawei credentials only.
+async fn das(url: &str, verb: &str, more: &[&str]) -> Output {
+    let base = [
+        "sessions",
+        verb,
+        "--service",
+        "huawei-das",
+        "--endpoint",
+        url,
+        "--instance",
+        INSTANCE,
+    ];
+    let args: Vec<String> = [&base[..], &["--db-user-id", DB_USER_ID], more]
+        .concat()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        dbops(
-            &args,
-            &[
-                ("HUAWEICLOUD_SDK_AK", HW_AK),
-                ("HUAWEICLOUD_SDK_SK", HW_SK),
-                ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
-            ],
-        )
+        dbops(&args, &HUAWEI_ENV)
     })
     .await
     .unwrap()
+}
+
+const HUAWEI_ENV: [(&str, &str); 3] = [
+    ("HUAWEICLOUD_SDK_AK", HW_AK),
+    ("HUAWEICLOUD_SDK_SK", HW_SK),
+    ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
+];
+
+async fn das_list(more: &[&str]) -> Output {
+    let server = Server::start(das_gateway()).await;
+    das(&server.url(), "list", more).await
 }
 
 #[tokio::test]
@@ -260,41 +260,12 @@ async fn a_throttled_watch_round_is_reported_and_the_watch_goes_on() {
     })
     .await;
     let url = server.url();
-    let args: Vec<String> = [
-        "sessions",
-        "kill",
-        "--service",
-        "huawei-das",
-        "--endpoint",
+    let out = das(
         &url,
-        "--instance",
-        INSTANCE,
-        "--db-user-id",
-        DB_USER_ID,
-        "--user",
-        "nobody",
-        "--yes",
-        "--interval",
-        "300ms",
-        "--run-time",
-        "2s",
-    ]
-    .into_iter()
-    .map(str::to_string)
-    .collect();
-    let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        dbops(
-            &args,
-            &[
-                ("HUAWEICLOUD_SDK_AK", HW_AK),
-                ("HUAWEICLOUD_SDK_SK", HW_SK),
-                ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
-            ],
-        )
-    })
-    .await
-    .unwrap();
+        "kill",
+        &["--user", "nobody", "--yes", "--interval", "300ms", "--run-time", "2s"],
+    )
+    .await;
     assert!(
         out.status.success(),
         "a throttled round fails nothing: {}",
@@ -318,40 +289,12 @@ async fn a_throttled_watch_round_is_reported_and_the_watch_goes_on() {
 async fn exact_user_and_database_are_sent_as_the_services_filters() {
     let server = Server::start(das_gateway()).await;
     let url = server.url();
-    let args: Vec<String> = [
-        "sessions",
-        "list",
-        "--service",
-        "huawei-das",
-        "--endpoint",
+    let out = das(
         &url,
-        "--instance",
-        INSTANCE,
-        "--db-user-id",
-        DB_USER_ID,
-        "--user",
-        "app",
-        "--database",
-        "orders",
-        "--match-host",
-        "^10",
-    ]
-    .into_iter()
-    .map(str::to_string)
-    .collect();
-    let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        dbops(
-            &args,
-            &[
-                ("HUAWEICLOUD_SDK_AK", HW_AK),
-                ("HUAWEICLOUD_SDK_SK", HW_SK),
-                ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
-            ],
-        )
-    })
-    .await
-    .unwrap();
+        "list",
+        &["--user", "app", "--database", "orders", "--match-host", "^10"],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let list = &server.requests()[0];
     assert_eq!(list.query_param("user").as_deref(), Some("app"));
@@ -385,11 +328,7 @@ async fn a_signal_during_the_pause_between_rounds_ends_the_watch_at_once() {
             "5m",
         ])
         .env_clear()
-        .envs([
-            ("HUAWEICLOUD_SDK_AK", HW_AK),
-            ("HUAWEICLOUD_SDK_SK", HW_SK),
-            ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
-        ])
+        .envs(HUAWEI_ENV)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -444,41 +383,12 @@ async fn a_watch_backs_off_after_throttling_numbers_its_rounds_and_fails_on_othe
     .await;
     let url = server.url();
     let watch = |url: String, run_time: &'static str| async move {
-        let args: Vec<String> = [
-            "sessions",
-            "kill",
-            "--service",
-            "huawei-das",
-            "--endpoint",
+        das(
             &url,
-            "--instance",
-            INSTANCE,
-            "--db-user-id",
-            DB_USER_ID,
-            "--user",
-            "nobody",
-            "--yes",
-            "--interval",
-            "1s",
-            "--run-time",
-            run_time,
-        ]
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            dbops(
-                &args,
-                &[
-                    ("HUAWEICLOUD_SDK_AK", HW_AK),
-                    ("HUAWEICLOUD_SDK_SK", HW_SK),
-                    ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
-                ],
-            )
-        })
+            "kill",
+            &["--user", "nobody", "--yes", "--interval", "1s", "--run-time", run_time],
+        )
         .await
-        .unwrap()
     };
     let out = watch(url, "3500ms").await;
     assert!(out.status.success(), "{}", text(&out.stderr));
