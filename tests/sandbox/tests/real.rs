@@ -159,28 +159,37 @@ fn sleep(seconds: u32) -> Option<String> {
 // ---- clients ----
 
 fn huawei_das() -> huaweicloud_dbops::DasClient {
-    let credentials = huaweicloud_dbops::Credentials::new(
-        var("HUAWEICLOUD_SDK_AK"),
-        var("HUAWEICLOUD_SDK_SK"),
-        var("HUAWEICLOUD_SDK_PROJECT_ID"),
-    );
+    huawei_das_as(&var("HUAWEICLOUD_SDK_SK"), dbops_core::RetryPolicy::default())
+}
+
+/// A Huawei client of the sandbox signing with `secret_key`, retrying as `retry` says.
+fn huawei_das_as(secret_key: &str, retry: dbops_core::RetryPolicy) -> huaweicloud_dbops::DasClient {
+    let credentials =
+        huaweicloud_dbops::Credentials::new(var("HUAWEICLOUD_SDK_AK"), secret_key, var("HUAWEICLOUD_SDK_PROJECT_ID"));
     huaweicloud_dbops::DasClient::new(
         huaweicloud_dbops::ClientConfig::new(credentials)
             .endpoint(endpoint())
-            .allow_http(true),
+            .allow_http(true)
+            .retry(retry),
     )
     .unwrap()
 }
 
 fn alibaba_das() -> alibabacloud_dbops::DasClient {
-    let credentials = alibabacloud_dbops::Credentials::new(
-        var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-        var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-    );
+    alibaba_das_as(
+        &var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        dbops_core::RetryPolicy::default(),
+    )
+}
+
+/// An Alibaba client of the sandbox signing with `secret`, retrying as `retry` says.
+fn alibaba_das_as(secret: &str, retry: dbops_core::RetryPolicy) -> alibabacloud_dbops::DasClient {
+    let credentials = alibabacloud_dbops::Credentials::new(var("ALIBABA_CLOUD_ACCESS_KEY_ID"), secret);
     alibabacloud_dbops::DasClient::new(
         alibabacloud_dbops::ClientConfig::new(credentials)
             .endpoint(endpoint())
-            .allow_http(true),
+            .allow_http(true)
+            .retry(retry),
     )
     .unwrap()
 }
@@ -340,17 +349,7 @@ async fn others_survive(others: &[&Session], emulator: &BTreeSet<u64>) {
 async fn a_request_signed_with_another_secret_is_refused_and_kills_nothing() {
     reset().await;
     let batch = session("batch", Some("sales"), sleep(600).as_deref()).await;
-    let wrong = huaweicloud_dbops::Credentials::new(
-        var("HUAWEICLOUD_SDK_AK"),
-        "not-the-secret-key",
-        var("HUAWEICLOUD_SDK_PROJECT_ID"),
-    );
-    let das = huaweicloud_dbops::DasClient::new(
-        huaweicloud_dbops::ClientConfig::new(wrong)
-            .endpoint(endpoint())
-            .allow_http(true),
-    )
-    .unwrap();
+    let das = huawei_das_as("not-the-secret-key", dbops_core::RetryPolicy::default());
     let e = das
         .delete_process()
         .instance_id(huawei_instance())
@@ -360,13 +359,7 @@ async fn a_request_signed_with_another_secret_is_refused_and_kills_nothing() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("APIGW.0301"), "{e}");
-    let wrong = alibabacloud_dbops::Credentials::new(var("ALIBABA_CLOUD_ACCESS_KEY_ID"), "not-the-secret");
-    let das = alibabacloud_dbops::DasClient::new(
-        alibabacloud_dbops::ClientConfig::new(wrong)
-            .endpoint(endpoint())
-            .allow_http(true),
-    )
-    .unwrap();
+    let das = alibaba_das_as("not-the-secret", dbops_core::RetryPolicy::default());
     let input = alibabacloud_dbops::das::CreateKillInstanceSessionTaskInput::default()
         .instance_id(mysql_instance())
         .db_user(var("DBOPS_DB_USER"))
@@ -389,27 +382,8 @@ async fn a_request_signed_with_another_secret_is_refused_and_kills_nothing() {
 async fn over_its_rate_limit_the_sandbox_answers_with_each_vendors_throttling_error() {
     let rate = format!("{}/_sandbox/rate", endpoint());
     control::Control.set_rate(&rate, 1).await;
-    let huawei = huaweicloud_dbops::DasClient::new(
-        huaweicloud_dbops::ClientConfig::new(huaweicloud_dbops::Credentials::new(
-            var("HUAWEICLOUD_SDK_AK"),
-            var("HUAWEICLOUD_SDK_SK"),
-            var("HUAWEICLOUD_SDK_PROJECT_ID"),
-        ))
-        .endpoint(endpoint())
-        .allow_http(true)
-        .retry(dbops_core::RetryPolicy::none()),
-    )
-    .unwrap();
-    let alibaba = alibabacloud_dbops::DasClient::new(
-        alibabacloud_dbops::ClientConfig::new(alibabacloud_dbops::Credentials::new(
-            var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-            var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-        ))
-        .endpoint(endpoint())
-        .allow_http(true)
-        .retry(dbops_core::RetryPolicy::none()),
-    )
-    .unwrap();
+    let huawei = huawei_das_as(&var("HUAWEICLOUD_SDK_SK"), dbops_core::RetryPolicy::none());
+    let alibaba = alibaba_das_as(&var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), dbops_core::RetryPolicy::none());
     // One request a second: of three at once, at least two are throttled.
     let mut errors = Vec::new();
     for _ in 0..3 {
