@@ -716,7 +716,12 @@ async fn a_dry_run_and_a_refused_confirmation_kill_nothing() {
 #[ignore = "needs real MariaDB and Redis: cargo xtask test-real"]
 async fn a_blocked_redis_client_is_killed() {
     let client = redis::Client::open(var("DBOPS_SANDBOX_REDIS")).unwrap();
-    let mut blocked = client.get_multiplexed_async_connection().await.unwrap();
+    // No client-side reply timeout (the crate's default is 500 ms): the BLPOP waits until the kill.
+    let unbounded = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+    let mut blocked = client
+        .get_multiplexed_async_connection_with_config(&unbounded)
+        .await
+        .unwrap();
     let id: u64 = redis::cmd("CLIENT").arg("ID").query_async(&mut blocked).await.unwrap();
     let waiting = tokio::spawn(async move {
         redis::cmd("BLPOP")
@@ -743,6 +748,7 @@ async fn a_blocked_redis_client_is_killed() {
         .unwrap_or_else(|| panic!("client {id} is listed: {rows:?}"));
     assert_eq!(row["command"], "blpop");
 
+    assert!(!waiting.is_finished(), "the client is still blocked before the kill");
     let out = dbops(&[&["sessions", "kill"], &base[..], &["--all", "--yes"]].concat()).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let ended = tokio::time::timeout(Duration::from_secs(10), waiting)
