@@ -108,7 +108,11 @@ pub fn read(client: &str, models: &BTreeMap<String, Model>) -> BTreeMap<String, 
         if path.contains("{project_id}") {
             op.params.insert("project_id".into(), param("path", "string".into()));
         }
-        for (location, pattern) in [("path", "path_params['"), ("header", "header_params['")] {
+        for (location, pattern) in [
+            ("path", "path_params['"),
+            ("query", "query_params.append(('"),
+            ("header", "header_params['"),
+        ] {
             for part in block.split(pattern).skip(1) {
                 let Some(wire) = part.split('\'').next() else { continue };
                 if wire == "Content-Type" {
@@ -123,17 +127,6 @@ pub fn read(client: &str, models: &BTreeMap<String, Model>) -> BTreeMap<String, 
                     param(location, attr.map_or_else(|| "any".into(), attr_type)),
                 );
             }
-        }
-        for part in block.split("query_params.append(('").skip(1) {
-            let Some(wire) = part.split('\'').next() else { continue };
-            let attr = part
-                .split("local_var_params['")
-                .nth(1)
-                .and_then(|r| r.split('\'').next());
-            op.params.insert(
-                wire.into(),
-                param("query", attr.map_or_else(|| "any".into(), attr_type)),
-            );
         }
         if block.contains("body = local_var_params['body']") {
             let body = request.and_then(|m| m.get("body")).and_then(|(_, t)| models.get(t));
