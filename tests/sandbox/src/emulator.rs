@@ -128,9 +128,12 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// The connections DAS keeps for an account: a fixed set of four, opened as needed and never
+/// recycled while idle, so that the emulator's own sessions keep their ids (a pool that closed idle
+/// connections above its floor would make them come and go, and look killed).
 fn pool(backends: &Backends, user: &str, password: &str) -> Pool {
     let opts = mysql_async::OptsBuilder::from_opts(my::opts(&backends.mysql_host, backends.mysql_port, user, password))
-        .pool_opts(PoolOpts::default().with_constraints(PoolConstraints::new(1, 4).expect("1 <= 4")));
+        .pool_opts(PoolOpts::default().with_constraints(PoolConstraints::new(4, 4).expect("4 <= 4")));
     Pool::new(opts)
 }
 
